@@ -1,0 +1,111 @@
+/**
+ * Every environment variable the product reads, in one schema, read once at
+ * start-up. This is the only module that looks at process.env (main.ts passes
+ * it in); everything else receives a typed Config.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+const Port = Type.Integer({ minimum: 0, maximum: 65535 });
+const Url = (protocols: string[]) => Type.String({ pattern: `^(${protocols.join('|')})://.+`, description: `a ${protocols.join(' or ')} URL` });
+
+export const ConfigSchema = Type.Object({
+  PORT: Type.Optional(Port),
+  HOST: Type.Optional(Type.String({ minLength: 1 })),
+  LOG_LEVEL: Type.Optional(Type.Union([
+    Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'),
+    Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent'),
+  ])),
+  MQTT_URL: Type.Optional(Url(['mqtt', 'mqtts', 'ws', 'wss', 'tcp'])),
+  MQTT_PORT: Type.Optional(Port),
+  MQTT_USERNAME: Type.Optional(Type.String()),
+  MQTT_PASSWORD: Type.Optional(Type.String()),
+  DATABASE_URL: Type.Optional(Url(['postgres', 'postgresql'])),
+  DATA_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  INFLUX_URL: Type.Optional(Url(['http', 'https'])),
+  INFLUX_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
+  INFLUX_ORG: Type.Optional(Type.String({ minLength: 1 })),
+  INFLUX_BUCKET: Type.Optional(Type.String({ minLength: 1 })),
+  SIMULATE: Type.Optional(Type.Boolean()),
+  SIM_SPEED: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100_000 })),
+  SIM_SEED: Type.Optional(Type.Integer()),
+  SITE_FILE: Type.Optional(Type.String({ minLength: 1 })),
+});
+
+type Raw = Static<typeof ConfigSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  logLevel: NonNullable<Raw['LOG_LEVEL']>;
+  mqtt: { url: string | null; embeddedPort: number; username?: string; password?: string };
+  database: { url: string | null; dataDir: string };
+  influx: { url: string; token: string; org: string; bucket: string } | null;
+  simulate: boolean;
+  simSpeed: number;
+  simSeed: number;
+  siteFile: string | null;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+const BOOLEAN_WORDS: Record<string, boolean> = { '1': true, true: true, yes: true, on: true, '0': false, false: false, no: false, off: false };
+const NUMERIC_KEYS = new Set(['PORT', 'MQTT_PORT', 'SIM_SPEED', 'SIM_SEED']);
+
+/** Turns env strings into the schema's types; leaves unparseable ones as they are, for the schema to report. */
+function coerce(env: Record<string, string | undefined>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const raw = env[key];
+    if (raw === undefined || raw === '') continue;
+    if (NUMERIC_KEYS.has(key)) out[key] = /^-?\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : raw;
+    else if (key === 'SIMULATE') out[key] = BOOLEAN_WORDS[raw.trim().toLowerCase()] ?? raw;
+    else out[key] = raw;
+  }
+  return out;
+}
+
+/**
+ * Reads the configuration from an environment map. `defaults` lets `npm start`
+ * (simulation on) and tests (port 0) choose their own defaults; the environment wins.
+ */
+export function loadConfig(env: Record<string, string | undefined>, defaults: Partial<Record<keyof Raw, string>> = {}): Config {
+  const merged = { ...defaults, ...env };
+  const raw = coerce(merged);
+  const problems = [...Value.Errors(ConfigSchema, raw)].map((e) => {
+    const key = e.path.replace(/^\//, '');
+    return `${key}=${JSON.stringify(merged[key])}: ${e.schema.description ?? e.message}`;
+  });
+  const r = raw as Raw;
+  const influxKeys = ['INFLUX_URL', 'INFLUX_TOKEN', 'INFLUX_ORG', 'INFLUX_BUCKET'] as const;
+  const influxSet = influxKeys.filter((k) => r[k] !== undefined);
+  if (influxSet.length > 0 && influxSet.length < influxKeys.length) {
+    problems.push(`InfluxDB needs all of ${influxKeys.join(', ')}; missing ${influxKeys.filter((k) => r[k] === undefined).join(', ')}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    port: r.PORT ?? 3000,
+    host: r.HOST ?? '0.0.0.0',
+    logLevel: r.LOG_LEVEL ?? 'info',
+    mqtt: {
+      url: r.MQTT_URL ?? null,
+      embeddedPort: r.MQTT_PORT ?? 1883,
+      ...(r.MQTT_USERNAME !== undefined && { username: r.MQTT_USERNAME }),
+      ...(r.MQTT_PASSWORD !== undefined && { password: r.MQTT_PASSWORD }),
+    },
+    database: { url: r.DATABASE_URL ?? null, dataDir: r.DATA_DIR ?? './data' },
+    influx: r.INFLUX_URL && r.INFLUX_TOKEN && r.INFLUX_ORG && r.INFLUX_BUCKET
+      ? { url: r.INFLUX_URL, token: r.INFLUX_TOKEN, org: r.INFLUX_ORG, bucket: r.INFLUX_BUCKET }
+      : null,
+    simulate: r.SIMULATE ?? false,
+    simSpeed: r.SIM_SPEED ?? 1,
+    simSeed: r.SIM_SEED ?? 1,
+    siteFile: r.SITE_FILE ?? null,
+  };
+}
