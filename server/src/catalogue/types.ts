@@ -104,3 +104,16 @@ export interface Site {
   readonly roads: readonly Road[];
   readonly contacts: readonly Contact[];
 }
+
+/** Lookups over a Site, built once by indexSite() in catalogue/site-index.ts. */
+export interface SiteIndex {
+  readonly site: Site;
+  device(id: string): Device | undefined;
+  unit(id: string): Unit | undefined;
+  building(id: string): Building | undefined;
+  plot(id: string): Plot | undefined;
+  feeder(id: string): Feeder | undefined;
+  /** Every device supplied by the feeder (through its buildings, or directly). */
+  devicesOnFeeder(feederId: string): readonly Device[];
+  devicesInBuilding(buildingId: string): readonly Device[];
+}
