@@ -5,7 +5,7 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 // parallel; suites that touch a shared service (PostgreSQL, Mosquitto) isolate
 // themselves by schema or topic prefix, so files may still run concurrently.
 export default defineConfig({
-  plugins: [svelte({ hot: false })],
+  plugins: [svelte()],
   test: {
     include: ['test/**/*.test.ts', 'web/src/**/*.test.ts'],
     testTimeout: 30_000,

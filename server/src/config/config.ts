@@ -20,6 +20,7 @@ export const ConfigSchema = Type.Object({
   MQTT_PORT: Type.Optional(Port),
   MQTT_USERNAME: Type.Optional(Type.String()),
   MQTT_PASSWORD: Type.Optional(Type.String()),
+  MQTT_SHARE_GROUP: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$', description: 'letters, digits, _ and - only' })),
   DATABASE_URL: Type.Optional(Url(['postgres', 'postgresql'])),
   DATA_DIR: Type.Optional(Type.String({ minLength: 1 })),
   INFLUX_URL: Type.Optional(Url(['http', 'https'])),
@@ -38,7 +39,8 @@ export interface Config {
   port: number;
   host: string;
   logLevel: NonNullable<Raw['LOG_LEVEL']>;
-  mqtt: { url: string | null; embeddedPort: number; username?: string; password?: string };
+  /** shareGroup: instances with the same group split the site's messages on an external broker. */
+  mqtt: { url: string | null; embeddedPort: number; shareGroup: string; username?: string; password?: string };
   database: { url: string | null; dataDir: string };
   influx: { url: string; token: string; org: string; bucket: string } | null;
   simulate: boolean;
@@ -96,6 +98,7 @@ export function loadConfig(env: Record<string, string | undefined>, defaults: Pa
     mqtt: {
       url: r.MQTT_URL ?? null,
       embeddedPort: r.MQTT_PORT ?? 1883,
+      shareGroup: r.MQTT_SHARE_GROUP ?? 'estatewatch',
       ...(r.MQTT_USERNAME !== undefined && { username: r.MQTT_USERNAME }),
       ...(r.MQTT_PASSWORD !== undefined && { password: r.MQTT_PASSWORD }),
     },
