@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
 # Multi-stage: build the web app with the dev toolchain, run with production deps only, as non-root.
+# One image, two uses (docker-compose.yml): the server (default command) and the demo simulators.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -18,6 +19,5 @@ COPY drizzle ./drizzle
 COPY --from=build /app/web/dist ./web/dist
 USER node
 EXPOSE 3000
-HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
-  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/api/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# The healthcheck is in docker-compose.yml, since the simulators run from this image too.
 CMD ["node", "--import", "tsx", "server/src/main.ts"]
