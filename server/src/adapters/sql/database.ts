@@ -1,0 +1,142 @@
+/**
+ * Opens the relational store: PGlite in the data folder when no DATABASE_URL is
+ * set, PostgreSQL (postgres-js) otherwise, and brings the schema up to date
+ * with the generated migrations in drizzle/.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import type { SQL } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import * as schema from './schema.ts';
+
+/** The drizzle database, whichever driver is underneath. */
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface Database {
+  readonly db: Db;
+  readonly engine: 'pglite' | 'postgres';
+  /** Throws when the store does not answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** A postgres:// URL, or null for the embedded PGlite. */
+  url: string | null;
+  /**
+   * PGlite keeps its files in `${dataDir}/pglite`. The special value
+   * IN_MEMORY ('memory://') keeps everything in memory (tests).
+   */
+  dataDir: string;
+  /** PGlite only: start from a data-folder dump (see dumpPgliteTemplate) instead of an empty cluster. */
+  pgliteTemplate?: Blob;
+}
+
+export const IN_MEMORY = 'memory://';
+
+export class DatabaseError extends Error {
+  constructor(readonly code: 'DB_UNREACHABLE' | 'DB_MIGRATION_FAILED', message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export const MIGRATIONS_FOLDER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../drizzle');
+
+export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
+  return opts.url === null ? openPglite(opts.dataDir, opts.pgliteTemplate) : openPostgres(opts.url);
+}
+
+async function openPglite(dataDir: string, template: Blob | undefined): Promise<Database> {
+  let folder: string = IN_MEMORY;
+  if (dataDir !== IN_MEMORY) {
+    folder = path.resolve(dataDir, 'pglite');
+    await mkdir(path.dirname(folder), { recursive: true });
+  }
+  const client = await PGlite.create(folder, template ? { loadDataDir: template } : {});
+  const db = drizzlePglite({ client, schema });
+  try {
+    await migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER });
+  } catch (error) {
+    await client.close();
+    throw migrationError(error);
+  }
+  return {
+    db,
+    engine: 'pglite',
+    ping: async () => { await client.query('select 1'); },
+    close: async () => { if (!client.closed) await client.close(); },
+  };
+}
+
+async function openPostgres(url: string): Promise<Database> {
+  const client = postgres(url, { onnotice: () => {}, connect_timeout: 10 });
+  try {
+    await client`select 1`;
+  } catch (error) {
+    await client.end({ timeout: 0 });
+    throw new DatabaseError('DB_UNREACHABLE', `PostgreSQL at ${redactUrl(url)} is unreachable: ${errorMessage(error)}`, { cause: error });
+  }
+  const db = drizzlePostgres({ client, schema });
+  try {
+    await migratePostgres(db, { migrationsFolder: MIGRATIONS_FOLDER });
+  } catch (error) {
+    await client.end({ timeout: 5 });
+    throw migrationError(error);
+  }
+  return {
+    db,
+    engine: 'postgres',
+    ping: async () => { await client`select 1`; },
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+/**
+ * An empty PGlite cluster with the migrations applied, as a dump that
+ * `openDatabase({ url: null, dataDir: IN_MEMORY, pgliteTemplate })` starts from;
+ * used by tests to skip initdb and the migrations.
+ */
+export async function dumpPgliteTemplate(): Promise<Blob> {
+  const database = await openPglite(IN_MEMORY, undefined);
+  try {
+    return await (database.db as unknown as { $client: PGlite }).$client.dumpDataDir('none');
+  } finally {
+    await database.close();
+  }
+}
+
+/**
+ * Runs a raw query and returns its rows: postgres-js gives an array, PGlite
+ * an object with `rows`.
+ */
+export async function queryRows<Row>(db: Db, query: SQL): Promise<Row[]> {
+  const result: unknown = await db.execute(query);
+  return (Array.isArray(result) ? result : (result as { rows: Row[] }).rows) as Row[];
+}
+
+/** The URL without its password, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+function migrationError(error: unknown): DatabaseError {
+  return new DatabaseError('DB_MIGRATION_FAILED', `Applying migrations from ${MIGRATIONS_FOLDER} failed: ${errorMessage(error)}`, { cause: error });
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof AggregateError && error.errors.length > 0) return errorMessage(error.errors[0]);
+  return error instanceof Error ? error.message || error.constructor.name : String(error);
+}
