@@ -1,0 +1,131 @@
+/** The simulator command line: flags, help text and validation (cli.ts runs it). */
+import { parseArgs } from 'node:util';
+import { DEVICE_KINDS, type DeviceKind } from '../../server/src/catalogue/kinds.ts';
+import { SimError } from './errors.ts';
+import type { DeviceFilter } from './simulation.ts';
+
+export interface CliOptions {
+  readonly help: boolean;
+  readonly brokerUrl: string;
+  readonly speed: number;
+  readonly seed: number;
+  readonly filter: DeviceFilter;
+  /** Wall-clock ms to run before stopping; null runs until Ctrl-C. */
+  readonly durationMs: number | null;
+  /** Simulated start, epoch ms; null starts at the present moment. */
+  readonly startMs: number | null;
+  readonly intervalsS: Partial<Record<DeviceKind, number>>;
+  readonly siteFile: string | null;
+}
+
+export const HELP = `Usage: npm run sim -- [options]
+
+Runs the simulated devices of the estate and publishes their telemetry to an
+MQTT broker, as the real devices would (topic estate/{site}/{plot}/{kind}/{id}/{channel}).
+
+Options:
+  --broker URL         MQTT broker (default mqtt://127.0.0.1:1883)
+  --speed N            simulated seconds per wall-clock second, e.g. 1, 60, 3600 (default 60)
+  --seed N             integer seed; one seed always gives the same readings (default 1)
+  --plot ID            only the devices of this plot (e.g. A)
+  --building ID        only the devices of this building (e.g. A-03)
+  --kind KIND          only devices of this kind: ${DEVICE_KINDS.join(', ')}
+  --duration D         stop after D of wall-clock time: 90s, 5m, 2h (default: run until Ctrl-C)
+  --start TIME         simulated start, ISO 8601, e.g. 2025-06-21T00:00:00+08:00 (default: now)
+  --interval KIND=S    report interval of KIND in simulated seconds; repeatable
+                       (default per kind, e.g. water-meter=900, elevator=5)
+  --site-file PATH     site file to simulate (default: the built-in Blue Valley)
+  -h, --help           show this help
+
+Ctrl-C or SIGTERM stops cleanly: every device publishes "offline" first.
+Exit codes: 0 done, 1 runtime failure (e.g. broker unreachable), 2 bad command line or site file.`;
+
+const bad = (message: string) => new SimError('SIM_BAD_OPTION', `${message} (see --help)`);
+
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+export function parseDuration(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text.trim());
+  if (!match) throw bad(`--duration "${text}" is not a duration like 90s, 5m or 2h`);
+  const ms = Number(match[1]) * UNIT_MS[match[2]!]!;
+  if (ms <= 0) throw bad('--duration must be more than zero');
+  return ms;
+}
+
+function number(flag: string, text: string | undefined, fallback: number, integer = false): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
+    throw bad(`--${flag} "${text}" is not ${integer ? 'an integer' : 'a number'}`);
+  }
+  return value;
+}
+
+function isKind(text: string): text is DeviceKind {
+  return (DEVICE_KINDS as readonly string[]).includes(text);
+}
+
+export function parseCliArgs(argv: readonly string[]): CliOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        broker: { type: 'string' },
+        speed: { type: 'string' },
+        seed: { type: 'string' },
+        plot: { type: 'string' },
+        building: { type: 'string' },
+        kind: { type: 'string' },
+        duration: { type: 'string' },
+        start: { type: 'string' },
+        interval: { type: 'string', multiple: true },
+        'site-file': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw bad((err as Error).message);
+  }
+
+  const brokerUrl = values.broker ?? 'mqtt://127.0.0.1:1883';
+  if (!/^(mqtts?|wss?|tcp):\/\/.+/.test(brokerUrl)) throw bad(`--broker "${brokerUrl}" is not an mqtt://, mqtts://, ws:// or wss:// URL`);
+  const speed = number('speed', values.speed, 60);
+  if (speed <= 0) throw bad('--speed must be more than zero');
+
+  if (values.kind !== undefined && !isKind(values.kind)) throw bad(`--kind "${values.kind}" is not one of ${DEVICE_KINDS.join(', ')}`);
+  const filter: DeviceFilter = {
+    ...(values.plot !== undefined ? { plot: values.plot } : {}),
+    ...(values.building !== undefined ? { building: values.building } : {}),
+    ...(values.kind !== undefined ? { kind: values.kind as DeviceKind } : {}),
+  };
+
+  let startMs: number | null = null;
+  if (values.start !== undefined) {
+    startMs = Date.parse(values.start);
+    if (Number.isNaN(startMs)) throw bad(`--start "${values.start}" is not an ISO 8601 time`);
+  }
+
+  const intervalsS: Partial<Record<DeviceKind, number>> = {};
+  for (const item of values.interval ?? []) {
+    const [kind, seconds, extra] = item.split('=');
+    if (kind === undefined || seconds === undefined || extra !== undefined || !isKind(kind)) throw bad(`--interval "${item}" is not KIND=SECONDS with a known kind`);
+    const value = number('interval', seconds, 0);
+    if (value <= 0) throw bad(`--interval ${kind} must be more than zero seconds`);
+    intervalsS[kind] = value;
+  }
+
+  return {
+    help: values.help ?? false,
+    brokerUrl,
+    speed,
+    seed: number('seed', values.seed, 1, true),
+    filter,
+    durationMs: values.duration === undefined ? null : parseDuration(values.duration),
+    startMs,
+    intervalsS,
+    siteFile: values['site-file'] ?? null,
+  };
+}
