@@ -1,0 +1,361 @@
+/**
+ * The anomaly engine: readings, statuses and the passing of time in; alarm
+ * and flood effects out, for the server to persist and push. State is in
+ * memory and plain data (snapshot()/restore()); there are no timers — the
+ * server calls tick(now) every few seconds — and no I/O.
+ *
+ * Times: telemetry rules judge the reading's event time; silence, status,
+ * shelve expiry, suppression release and floods use the wall clock `now`
+ * passed in.
+ *
+ * Root-cause suppression: a feeder is out while one of its root-cause alarms
+ * (rules with `outageOfFeeder`: the substation's feeder_n = false, or most of
+ * the feeder's devices silent together) is active. Every alarm of a device on
+ * that feeder is then suppressed and linked to that root alarm, so the outage
+ * is annunciated once. Suppression outlasts the root alarm by
+ * SUPPRESSION_RELEASE_MS, giving devices time to report again after the power
+ * returns instead of each annunciating its own leftover silence alarm.
+ */
+import { KINDS } from '../../catalogue/kinds.ts';
+import type { Device, SiteIndex } from '../../catalogue/types.ts';
+import type { DeviceStatus, MetricValue } from '../../contract.ts';
+import type { Reading } from '../../ports/time-series.ts';
+import {
+  acknowledge, alarmId, applyCondition, expireShelving, isActive, newAlarm, setOutOfService, setSuppression, shelve, unshelve,
+  type Alarm, type AlarmEffect, type AlarmError, type AlarmSubject, type Outcome, type Transition,
+} from './alarm-state.ts';
+import { evaluate, isSilent, type DetectorContext, type DetectorState } from './detectors.ts';
+import { NO_FLOOD, advanceFlood, recordAnnunciation, type FloodChange, type FloodState } from './flood.ts';
+import { RULES, appliesTo, isReadingRule, type FeederLostDetector, type Rule, type SilenceDetector } from './rules.ts';
+
+export const SUPPRESSION_RELEASE_MS = 5 * 60_000;
+
+export interface FloodEffect { readonly type: FloodChange['type']; readonly at: number; readonly plotId: string }
+export type EngineEffect = AlarmEffect | FloodEffect;
+
+export type ActionResult = { readonly ok: true; readonly effects: readonly EngineEffect[] } | { readonly ok: false; readonly error: AlarmError };
+
+export interface EngineOptions {
+  readonly site: SiteIndex;
+  readonly rules?: readonly Rule[];
+  /** Per-device facts the detectors need (exemption, occupancy, lighting schedule); see siteDetectorContext(). */
+  readonly context: (device: Device) => DetectorContext;
+}
+
+/** A feeder's current root cause; `clearedAt` is set while suppression outlasts a cleared root alarm. */
+interface FeederRoot { readonly alarmId: string; readonly clearedAt: number | null }
+
+export const SNAPSHOT_VERSION = 1;
+
+/** Everything the engine knows, as JSON-safe data. */
+export interface EngineSnapshot {
+  readonly version: typeof SNAPSHOT_VERSION;
+  readonly alarms: readonly Alarm[];
+  readonly detectors: readonly (readonly [key: string, state: DetectorState])[];
+  readonly lastSeen: readonly (readonly [deviceId: string, at: number])[];
+  readonly offline: readonly string[];
+  readonly outOfService: readonly string[];
+  readonly feederRoots: readonly (readonly [feederId: string, root: FeederRoot])[];
+  readonly floods: readonly (readonly [plotId: string, state: FloodState])[];
+}
+
+/** Feeder ids are `${substationId}/F${n}` (catalogue/spec.ts): the substation reports feeder n as metric feeder_n. */
+export const feederIdOf = (substationId: string, n: number): string => `${substationId}/F${n}`;
+
+/** Detector context from the catalogue: shops with continuous use are exempt; occupancy comes from the caller (none known: not occupied). */
+export function siteDetectorContext(site: SiteIndex, options: { isNight: (ts: number) => boolean; occupied?: (unitId: string) => boolean }): (device: Device) => DetectorContext {
+  return (device) => {
+    const unit = device.unitId === null ? undefined : site.unit(device.unitId);
+    return {
+      device,
+      exempt: unit?.continuousUse ?? false,
+      occupied: unit !== undefined && (options.occupied?.(unit.id) ?? false),
+      isNight: options.isNight,
+    };
+  };
+}
+
+export class AlarmEngine {
+  private readonly site: SiteIndex;
+  private readonly rules: readonly Rule[];
+  private readonly context: (device: Device) => DetectorContext;
+  private readonly rulesByKindRole = new Map<string, readonly Rule[]>();
+  /** Per feeder, the ids its root-cause alarms would have, in rule order. */
+  private readonly rootCandidates = new Map<string, readonly string[]>();
+  /** Each feeder-lost rule with the substation and feeder it judges. */
+  private readonly feederChecks: readonly { rule: Rule & { detector: FeederLostDetector }; substation: Device; feederId: string }[];
+
+  private alarmsById = new Map<string, Alarm>();
+  private alarmIdsByDevice = new Map<string, Set<string>>();
+  private detectors = new Map<string, DetectorState>();
+  private lastSeen = new Map<string, number>();
+  private offline = new Set<string>();
+  private outOfService = new Set<string>();
+  private feederRoots = new Map<string, FeederRoot>();
+  private floods = new Map<string, FloodState>();
+  private rootsChanged = false;
+
+  constructor(options: EngineOptions) {
+    this.site = options.site;
+    this.rules = options.rules ?? RULES;
+    this.context = options.context;
+    const rootRules = this.rules.filter((r) => r.outageOfFeeder !== undefined);
+    for (const feeder of this.site.site.feeders) {
+      const ids = rootRules.filter((r) => feederIdOf(feeder.substationId, r.outageOfFeeder!) === feeder.id).map((r) => alarmId(feeder.substationId, r.id));
+      if (ids.length > 0) this.rootCandidates.set(feeder.id, ids);
+    }
+    const feederLostRules = this.rules.filter((r): r is Rule & { detector: FeederLostDetector } => r.detector.type === 'feeder-lost');
+    this.feederChecks = feederLostRules.flatMap((rule) => this.site.site.devices
+      .filter((d) => appliesTo(rule, d) && this.site.feeder(feederIdOf(d.id, rule.detector.feeder)) !== undefined)
+      .map((substation) => ({ rule, substation, feederId: feederIdOf(substation.id, rule.detector.feeder) })));
+  }
+
+  onReading(device: Device, reading: Reading, now: number): EngineEffect[] {
+    const effects: EngineEffect[] = [];
+    this.lastSeen.set(device.id, Math.max(this.lastSeen.get(device.id) ?? now, now));
+    let ctx: DetectorContext | undefined;
+    for (const rule of this.rulesFor(device)) {
+      if (rule.detector.type === 'silence') this.apply(device, rule, 'clear', now, now, {}, effects);
+      if (!isReadingRule(rule)) continue;
+      const key = alarmId(device.id, rule.id);
+      ctx ??= this.context(device);
+      const result = evaluate(rule, this.detectors.get(key), reading, ctx);
+      this.detectors.set(key, result.state);
+      if (result.condition !== 'unchanged') this.apply(device, rule, result.condition, reading.ts, now, result, effects);
+    }
+    if (this.rootsChanged) this.refreshSuppression(now, effects);
+    return effects;
+  }
+
+  onStatus(device: Device, status: DeviceStatus, now: number): EngineEffect[] {
+    const effects: EngineEffect[] = [];
+    // 'offline' is usually the broker's last-will, not a message from the device: it does not count as hearing from it.
+    if (status === 'online') {
+      this.offline.delete(device.id);
+      this.lastSeen.set(device.id, Math.max(this.lastSeen.get(device.id) ?? now, now));
+    } else this.offline.add(device.id);
+    for (const rule of this.rulesFor(device)) {
+      if (rule.detector.type === 'offline') this.apply(device, rule, status === 'offline' ? 'active' : 'clear', now, now, { value: status }, effects);
+      if (rule.detector.type === 'silence' && status === 'online') this.apply(device, rule, 'clear', now, now, {}, effects);
+    }
+    if (this.rootsChanged) this.refreshSuppression(now, effects);
+    return effects;
+  }
+
+  /**
+   * The wall clock moved on: shelving expires, devices fall silent, feeders
+   * are judged from their devices, suppression is released, floods end.
+   * Feeder verdicts come before device silence so that the devices of a
+   * feeder found out in this same tick raise their alarms already suppressed.
+   */
+  tick(now: number): EngineEffect[] {
+    const effects: EngineEffect[] = [];
+    for (const alarm of this.alarmsById.values()) {
+      if (alarm.shelved !== null) this.store(expireShelving(alarm, now), effects);
+    }
+
+    const silent = new Map<string, { device: Device; rule: Rule & { detector: SilenceDetector }; silent: boolean; seenAt: number }>();
+    for (const [deviceId, seenAt] of this.lastSeen) {
+      const device = this.site.device(deviceId);
+      const rule = device && this.rulesFor(device).find((r): r is Rule & { detector: SilenceDetector } => r.detector.type === 'silence');
+      // An offline device is already alarmed as offline; silence would say the same twice.
+      if (!device || !rule || this.offline.has(deviceId)) continue;
+      silent.set(deviceId, { device, rule, seenAt, silent: isSilent(rule.detector, KINDS[device.kind].reportIntervalS, seenAt, now) });
+    }
+
+    this.judgeFeeders(now, (id) => this.offline.has(id) || silent.get(id)?.silent === true, effects);
+    this.refreshSuppression(now, effects);
+
+    for (const { device, rule, silent: isQuiet, seenAt } of silent.values()) {
+      this.apply(device, rule, isQuiet ? 'active' : 'clear', now, now, { value: Math.round((now - seenAt) / 1000), message: `no message for ${Math.round((now - seenAt) / 1000)} s` }, effects);
+    }
+    if (this.rootsChanged) this.refreshSuppression(now, effects);
+
+    for (const [plotId, state] of this.floods) {
+      const advanced = advanceFlood(state, now);
+      this.floods.set(plotId, advanced.state);
+      effects.push(...advanced.changes.map((c) => ({ ...c, plotId })));
+    }
+    return effects;
+  }
+
+  acknowledge(id: string, action: { by: string; comment?: string }, now: number): ActionResult {
+    return this.act(id, (alarm) => acknowledge(alarm, action, now));
+  }
+
+  shelve(id: string, action: { by: string; until?: number | null; reason: string }, now: number): ActionResult {
+    return this.act(id, (alarm) => shelve(alarm, action, now));
+  }
+
+  unshelve(id: string, action: { by: string }, now: number): ActionResult {
+    return this.act(id, (alarm) => unshelve(alarm, action, now));
+  }
+
+  /** Set while a maintenance ticket for the device is open: its alarms keep tracking but are not annunciated. */
+  setOutOfService(deviceId: string, outOfService: boolean, now: number): EngineEffect[] {
+    if (outOfService) this.outOfService.add(deviceId);
+    else this.outOfService.delete(deviceId);
+    const effects: EngineEffect[] = [];
+    for (const id of this.alarmIdsByDevice.get(deviceId) ?? []) this.store(setOutOfService(this.alarmsById.get(id)!, outOfService, now), effects);
+    return effects;
+  }
+
+  alarm(id: string): Alarm | undefined {
+    return this.alarmsById.get(id);
+  }
+
+  alarms(): Alarm[] {
+    return [...this.alarmsById.values()];
+  }
+
+  /** Plots currently in flood mode. */
+  floodingPlots(): string[] {
+    return [...this.floods].filter(([, s]) => s.since !== null).map(([plotId]) => plotId);
+  }
+
+  snapshot(): EngineSnapshot {
+    return {
+      version: SNAPSHOT_VERSION,
+      alarms: this.alarms(),
+      detectors: [...this.detectors],
+      lastSeen: [...this.lastSeen],
+      offline: [...this.offline],
+      outOfService: [...this.outOfService],
+      feederRoots: [...this.feederRoots],
+      floods: [...this.floods],
+    };
+  }
+
+  /**
+   * Replaces the engine's state with a snapshot. Devices count as heard from
+   * at `now` at the latest: the server's downtime is not the devices' silence.
+   */
+  restore(snapshot: EngineSnapshot, now: number): { ok: true } | { ok: false; error: { code: 'SNAPSHOT_UNSUPPORTED'; message: string } } {
+    if (snapshot.version !== SNAPSHOT_VERSION) {
+      return { ok: false, error: { code: 'SNAPSHOT_UNSUPPORTED', message: `snapshot version ${String(snapshot.version)}, expected ${SNAPSHOT_VERSION}` } };
+    }
+    this.alarmsById = new Map(snapshot.alarms.map((a) => [a.id, a]));
+    this.alarmIdsByDevice = new Map();
+    for (const alarm of snapshot.alarms) this.index(alarm);
+    this.detectors = new Map(snapshot.detectors);
+    this.lastSeen = new Map(snapshot.lastSeen.map(([id, at]) => [id, Math.max(at, now)]));
+    this.offline = new Set(snapshot.offline);
+    this.outOfService = new Set(snapshot.outOfService);
+    this.feederRoots = new Map(snapshot.feederRoots);
+    this.floods = new Map(snapshot.floods);
+    this.rootsChanged = false;
+    return { ok: true };
+  }
+
+  private rulesFor(device: Device): readonly Rule[] {
+    const key = `${device.kind}|${device.role}`;
+    let rules = this.rulesByKindRole.get(key);
+    if (!rules) {
+      rules = this.rules.filter((r) => appliesTo(r, device));
+      this.rulesByKindRole.set(key, rules);
+    }
+    return rules;
+  }
+
+  private act(id: string, transition: (alarm: Alarm) => Transition): ActionResult {
+    const alarm = this.alarmsById.get(id);
+    if (!alarm) return { ok: false, error: { code: 'ALARM_NOT_FOUND', message: `no alarm ${id}` } };
+    const result = transition(alarm);
+    if (!result.ok) return result;
+    this.alarmsById.set(id, result.alarm);
+    return { ok: true, effects: result.effects };
+  }
+
+  private store(outcome: Outcome, effects: EngineEffect[]): void {
+    this.alarmsById.set(outcome.alarm.id, outcome.alarm);
+    effects.push(...outcome.effects);
+  }
+
+  private index(alarm: Alarm): void {
+    let ids = this.alarmIdsByDevice.get(alarm.deviceId);
+    if (!ids) this.alarmIdsByDevice.set(alarm.deviceId, (ids = new Set()));
+    ids.add(alarm.id);
+  }
+
+  /** Feeds a condition to the (device, rule) alarm, creating it on its first activation. `at` is the condition's time, `now` the wall clock. */
+  private apply(device: Device, rule: Rule, condition: 'active' | 'clear', at: number, now: number, detail: { value?: MetricValue; message?: string }, effects: EngineEffect[]): void {
+    const id = alarmId(device.id, rule.id);
+    let alarm = this.alarmsById.get(id);
+    if (!alarm) {
+      if (condition === 'clear') return;
+      alarm = newAlarm(subjectOf(device, rule), { suppressedBy: this.rootFor(device, id), outOfService: this.outOfService.has(device.id) });
+      this.index(alarm);
+    }
+    const wasActive = isActive(alarm);
+    const outcome = applyCondition(alarm, condition, at, detail);
+    this.store(outcome, effects);
+    if (rule.outageOfFeeder !== undefined && wasActive !== isActive(outcome.alarm)) this.rootsChanged = true;
+    for (const effect of outcome.effects) {
+      if (effect.type === 'alarm-raised' && effect.annunciated) this.countForFlood(effect.alarm.plotId, now, effects);
+    }
+  }
+
+  /** The root alarm a new alarm of this device is linked to, if its feeder is out (a root alarm is never its own root). */
+  private rootFor(device: Device, id: string): string | null {
+    for (const [feederId, candidates] of this.rootCandidates) {
+      if (candidates.includes(id)) {
+        const root = this.feederRoots.get(feederId)?.alarmId;
+        return root !== undefined && root !== id ? root : null;
+      }
+    }
+    return device.feederId === null ? null : (this.feederRoots.get(device.feederId)?.alarmId ?? null);
+  }
+
+  private judgeFeeders(now: number, isLost: (deviceId: string) => boolean, effects: EngineEffect[]): void {
+    for (const { rule, substation, feederId } of this.feederChecks) {
+      const voters = this.site.devicesOnFeeder(feederId)
+        .filter((d) => KINDS[d.kind].reportIntervalS <= rule.detector.maxIntervalS && this.lastSeen.has(d.id));
+      const lost = voters.filter((d) => isLost(d.id)).length;
+      const out = voters.length >= rule.detector.minDevices && lost >= rule.detector.share * voters.length;
+      this.apply(substation, rule, out ? 'active' : 'clear', now, now, { value: lost, message: `${lost} of ${voters.length} devices on ${feederId} silent or offline` }, effects);
+    }
+  }
+
+  /** Recomputes each feeder's root cause and re-links the alarms of its devices where it changed. */
+  private refreshSuppression(now: number, effects: EngineEffect[]): void {
+    this.rootsChanged = false;
+    for (const [feederId, candidates] of this.rootCandidates) {
+      const previous = this.feederRoots.get(feederId);
+      const activeIds = candidates.filter((id) => {
+        const alarm = this.alarmsById.get(id);
+        return alarm !== undefined && isActive(alarm);
+      });
+      let next: FeederRoot | undefined;
+      // A root that cleared stays the root through the release period, even if another root alarm of the
+      // feeder is still active (the inferred one lags behind the power coming back); then the first active one rules.
+      const clearedAt = previous === undefined || activeIds.includes(previous.alarmId) ? null : (previous.clearedAt ?? now);
+      if (previous !== undefined && clearedAt !== null && now - clearedAt < SUPPRESSION_RELEASE_MS) next = { alarmId: previous.alarmId, clearedAt };
+      else if (activeIds[0] !== undefined) next = { alarmId: activeIds[0], clearedAt: null };
+      if (next) this.feederRoots.set(feederId, next);
+      else this.feederRoots.delete(feederId);
+      if (next?.alarmId === previous?.alarmId) continue;
+
+      const rootId = next?.alarmId ?? null;
+      for (const device of this.site.devicesOnFeeder(feederId)) {
+        for (const id of this.alarmIdsByDevice.get(device.id) ?? []) this.store(setSuppression(this.alarmsById.get(id)!, rootId, now), effects);
+      }
+      for (const id of candidates) {
+        const alarm = this.alarmsById.get(id);
+        if (alarm) this.store(setSuppression(alarm, id === rootId ? null : rootId, now), effects);
+      }
+    }
+  }
+
+  private countForFlood(plotId: string, now: number, effects: EngineEffect[]): void {
+    const recorded = recordAnnunciation(this.floods.get(plotId) ?? NO_FLOOD, now);
+    this.floods.set(plotId, recorded.state);
+    effects.push(...recorded.changes.map((c) => ({ ...c, plotId })));
+  }
+}
+
+function subjectOf(device: Device, rule: Rule): AlarmSubject {
+  return {
+    deviceId: device.id, ruleId: rule.id, kind: device.kind, plotId: device.plotId, buildingId: device.buildingId,
+    priority: rule.priority, ticket: rule.ticket, title: rule.title,
+  };
+}
