@@ -8,7 +8,8 @@ export const ERROR_STATUS = {
   UNKNOWN_METRIC: 400,
   METRIC_NOT_NUMERIC: 400,
   RANGE_TOO_LARGE: 400,
-  BAD_CURSOR: 400,
+  DEAD_LETTER_CURSOR_INVALID: 400,
+  RANGE_QUERY_INVALID: 400,
   NOT_FOUND: 404,
   DEVICE_NOT_FOUND: 404,
   CONFLICT: 409,
@@ -17,6 +18,11 @@ export const ERROR_STATUS = {
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** The HTTP status of an error code, when the code is one of ours. */
+export function statusOf(code: unknown): number | undefined {
+  return typeof code === 'string' && Object.hasOwn(ERROR_STATUS, code) ? ERROR_STATUS[code as ErrorCode] : undefined;
+}
 
 export class AppError extends Error {
   constructor(readonly code: ErrorCode, message: string) {

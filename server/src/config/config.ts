@@ -77,7 +77,7 @@ function coerce(env: Record<string, string | undefined>): Record<string, unknown
  * (simulation on) and tests (port 0) choose their own defaults; the environment wins.
  */
 export function loadConfig(env: Record<string, string | undefined>, defaults: Partial<Record<keyof Raw, string>> = {}): Config {
-  const merged = { ...defaults, ...env };
+  const merged: Record<string, string | undefined> = { ...defaults, ...env };
   const raw = coerce(merged);
   const problems = [...Value.Errors(ConfigSchema, raw)].map((e) => {
     const key = e.path.replace(/^\//, '');

@@ -1,0 +1,19 @@
+/**
+ * The time-series seam's one selector: InfluxDB when INFLUX_URL is set, the
+ * relational store's tables otherwise. No other module names a driver.
+ */
+import type { SiteIndex } from '../catalogue/types.ts';
+import type { Config } from '../config/config.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { TimeSeriesStore } from '../ports/time-series.ts';
+import { InfluxTimeSeriesStore } from './influx/influx-time-series-store.ts';
+import { setupInfluxRetention } from './influx/rollups.ts';
+import type { Database } from './sql/database.ts';
+import { SqlTimeSeriesStore } from './sql/time-series-store.ts';
+
+export async function selectTimeSeriesStore(config: Config, database: Database, site: SiteIndex, clock: Clock): Promise<TimeSeriesStore> {
+  if (!config.influx) return new SqlTimeSeriesStore(database);
+  // Creates the hourly and daily roll-up buckets and tasks once (idempotent), so long ranges read roll-ups.
+  await setupInfluxRetention(config.influx);
+  return new InfluxTimeSeriesStore(config.influx, { site: site.site.id, device: (id) => site.device(id), rollups: true, clock });
+}

@@ -1,0 +1,52 @@
+/**
+ * Composition: builds the EstateWatch Fastify instance from a Config. main.ts
+ * runs it as a process; tests build it here and use app.inject().
+ */
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Config } from './config/config.ts';
+import { systemClock, type Clock } from './ports/clock.ts';
+import brokerPlugin from './plugins/broker.ts';
+import cataloguePlugin from './plugins/catalogue.ts';
+import { clockPlugin, configPlugin } from './plugins/core.ts';
+import databasePlugin from './plugins/database.ts';
+import errorsPlugin from './plugins/errors.ts';
+import ingestPlugin from './plugins/ingest.ts';
+import pushPlugin from './plugins/push.ts';
+import simulatorsPlugin from './plugins/simulators.ts';
+import telemetryPlugin from './plugins/telemetry.ts';
+import webPlugin from './plugins/web.ts';
+import deadLetterRoutes from './routes/dead-letters.ts';
+import deviceRoutes from './routes/devices.ts';
+import healthRoutes from './routes/health.ts';
+import siteRoutes from './routes/site.ts';
+
+export interface BuildOptions {
+  clock?: Clock;
+  logger?: FastifyServerOptions['logger'];
+}
+
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? { level: config.logLevel },
+    // Let the hooks close socket.io clients and MQTT before the HTTP server waits on keep-alive connections.
+    forceCloseConnections: true,
+  });
+
+  await app.register(configPlugin, { config });
+  await app.register(clockPlugin, { clock: options.clock ?? systemClock });
+  await app.register(errorsPlugin);
+  await app.register(cataloguePlugin);
+  await app.register(databasePlugin);
+  await app.register(telemetryPlugin);
+  await app.register(brokerPlugin);
+  await app.register(ingestPlugin);
+  await app.register(pushPlugin);
+  await app.register(simulatorsPlugin);
+
+  await app.register(healthRoutes);
+  await app.register(siteRoutes);
+  await app.register(deviceRoutes);
+  await app.register(deadLetterRoutes);
+  await app.register(webPlugin);
+  return app;
+}

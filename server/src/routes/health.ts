@@ -1,0 +1,35 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ComponentHealth, HealthView } from './api-types.ts';
+
+const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** GET /api/health: broker, database and time-series status, and the ingest counters. 503 when degraded. */
+const healthRoutes: FastifyPluginAsync = async (app) => {
+  const startedAt = Date.now();
+  app.get('/api/health', async (_request, reply) => {
+    const database: ComponentHealth = await app.database.ping().then(
+      () => ({ ok: true }),
+      (error: unknown) => ({ ok: false, detail: errorText(error) }),
+    );
+    const store = await app.telemetry.store.health().catch((error: unknown) => ({ ok: false, engine: 'unknown', detail: errorText(error) }));
+    const writer = app.telemetry.writer.stats;
+    const timeSeries = {
+      ok: store.ok && writer.lastError === null,
+      engine: store.engine,
+      ...(store.detail !== undefined && { detail: store.detail }),
+      ...(writer.lastError !== null && { detail: `writes failing (${writer.pending} pending): ${writer.lastError}` }),
+    };
+    const brokerOk = app.ingest.subscriber.connected();
+    const view: HealthView = {
+      status: database.ok && timeSeries.ok && brokerOk ? 'ok' : 'degraded',
+      broker: { ok: brokerOk, url: app.broker.url, embedded: app.broker.embedded, ...(!brokerOk && { detail: 'not connected; reconnecting' }) },
+      database: { ...database, engine: app.database.engine },
+      timeSeries,
+      ingest: app.ingest.counters,
+      uptimeS: Math.round((Date.now() - startedAt) / 1000),
+    };
+    return reply.code(view.status === 'ok' ? 200 : 503).send(view);
+  });
+};
+
+export default healthRoutes;

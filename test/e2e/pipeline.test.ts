@@ -1,0 +1,122 @@
+/**
+ * One honest path through every layer: a device publishes over MQTT → ingest
+ * validates it → the API shows the latest value and the stored series → a
+ * socket.io client receives the coalesced push. Runs on the embedded engines
+ * (aedes + PGlite) always, and on real Mosquitto + PostgreSQL when
+ * TEST_MQTT_URL and TEST_DATABASE_URL are set.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { io as connectSocket, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { blueValleySpec } from '../../server/src/catalogue/load.ts';
+import type { ClientToServerEvents, DeviceState, ServerToClientEvents } from '../../server/src/push/events.ts';
+import type { CursorPage, DeadLetterView, DeviceView, HealthView, ReadingsView } from '../../server/src/routes/api-types.ts';
+import { eventually, startTestServer, type TestServer } from '../support/app.ts';
+import { createTempDatabase, type TempDatabase } from '../support/postgres.ts';
+
+interface Variant { name: string; real: boolean }
+const variants: Variant[] = [{ name: 'embedded (aedes + PGlite)', real: false }];
+if (process.env.TEST_MQTT_URL && process.env.TEST_DATABASE_URL) variants.push({ name: 'real (Mosquitto + PostgreSQL)', real: true });
+
+describe.each(variants)('ingest → store → API → push, $name', ({ real }) => {
+  let server: TestServer;
+  let device: MqttClient;
+  let socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  let siteId = 'blue-valley';
+  let tempDir: string | undefined;
+  let database: TempDatabase | undefined;
+  const pushed: DeviceState[] = [];
+
+  beforeAll(async () => {
+    const env: Record<string, string> = {};
+    if (real) {
+      // A site id and share group of our own, so parallel runs on the shared broker never see each other's traffic.
+      const suffix = randomBytes(4).toString('hex');
+      siteId = `bv-e2e-${suffix}`;
+      const spec = blueValleySpec();
+      tempDir = await mkdtemp(path.join(tmpdir(), 'ew-e2e-'));
+      const siteFile = path.join(tempDir, 'site.json');
+      await writeFile(siteFile, JSON.stringify({ ...spec, site: { ...spec.site, id: siteId } }));
+      database = await createTempDatabase(process.env.TEST_DATABASE_URL!);
+      Object.assign(env, { SITE_FILE: siteFile, MQTT_URL: process.env.TEST_MQTT_URL!, MQTT_SHARE_GROUP: `e2e${suffix}`, DATABASE_URL: database.url });
+    }
+    server = await startTestServer(env);
+    device = await mqtt.connectAsync(server.app.broker.url, { clientId: `e2e-device-${randomBytes(4).toString('hex')}` });
+    socket = connectSocket(server.baseUrl, { transports: ['websocket'] });
+    socket.on('devices:update', (states) => pushed.push(...states));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('connect_error', reject);
+    });
+  });
+
+  afterAll(async () => {
+    socket?.disconnect();
+    await device?.endAsync();
+    await server?.close();
+    await database?.drop();
+    if (tempDir) await rm(tempDir, { recursive: true, force: true });
+  });
+
+  const topic = (plot: string, kind: string, id: string, channel: string) => `estate/${siteId}/${plot}/${kind}/${id}/${channel}`;
+
+  it('shows a published reading in the API, in the stored series and in a push', async () => {
+    const ts = Date.now() - 60_000;
+    await device.publishAsync(topic('A', 'booster-pump', 'BP-A-1', 'status'), 'online', { qos: 1, retain: true });
+    await device.publishAsync(
+      topic('A', 'booster-pump', 'BP-A-1', 'telemetry'),
+      JSON.stringify({ v: 1, ts: new Date(ts).toISOString(), seq: 1, m: { running: true, pressure_mpa: 0.46, current_a: 31.5 } }),
+      { qos: 1 },
+    );
+
+    const view = await eventually(async () => {
+      const response = await fetch(`${server.baseUrl}/api/devices/BP-A-1`);
+      const body = (await response.json()) as DeviceView;
+      return body.state.values.pressure_mpa === 0.46 ? body : undefined;
+    }, 10_000, 'the reading in /api/devices/BP-A-1');
+    expect(view.state).toMatchObject({ status: 'online', ts, values: { running: true, pressure_mpa: 0.46, current_a: 31.5 } });
+
+    const pushedState = await eventually(() => pushed.find((s) => s.id === 'BP-A-1' && s.values.pressure_mpa === 0.46), 5_000, 'the socket.io push');
+    expect(pushedState.status).toBe('online');
+
+    const hour = 3_600_000;
+    const from = Math.floor(ts / hour) * hour;
+    const series = await eventually(async () => {
+      const response = await fetch(`${server.baseUrl}/api/devices/BP-A-1/readings?metric=pressure_mpa&from=${from}&to=${from + 2 * hour}&every=1h&agg=max`);
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as ReadingsView;
+      return body.buckets.some((b) => b.value === 0.46) ? body : undefined;
+    }, 10_000, 'the stored reading');
+    expect(series.buckets.map((b) => b.value)).toEqual([0.46, null]);
+  });
+
+  it('turns bad messages into counted dead letters with specific reasons, and keeps ingesting', async () => {
+    await device.publishAsync(topic('A', 'booster-pump', 'BP-A-1', 'telemetry'), 'not json at all', { qos: 1 });
+    await device.publishAsync(topic('A', 'booster-pump', 'BP-NOPE', 'telemetry'), JSON.stringify({ v: 1, ts: Date.now(), seq: 1, m: { pressure_mpa: 0.4 } }), { qos: 1 });
+    await device.publishAsync(topic('A', 'booster-pump', 'BP-A-2', 'telemetry'), JSON.stringify({ v: 1, ts: Date.now(), seq: 1, m: { pressure_mpa: 9.9 } }), { qos: 1 });
+    await device.publishAsync(topic('A', 'booster-pump', 'BP-A-3', 'telemetry'), JSON.stringify({ v: 1, ts: Date.now(), seq: 1, m: { pressure_mpa: 0.44 } }), { qos: 1 });
+
+    const letters = await eventually(async () => {
+      const body = (await (await fetch(`${server.baseUrl}/api/ingest/dead-letters?limit=10`)).json()) as CursorPage<DeadLetterView>;
+      return body.items.length >= 3 ? body : undefined;
+    }, 10_000, 'three dead letters');
+    expect(letters.items.map((l) => l.reason).sort()).toEqual(['not-json', 'out-of-range', 'unknown-device']);
+    expect(letters.items.find((l) => l.reason === 'out-of-range')?.detail).toMatch(/pressure_mpa/);
+
+    const good = await eventually(async () => {
+      const body = (await (await fetch(`${server.baseUrl}/api/devices/BP-A-3`)).json()) as DeviceView;
+      return body.state.values.pressure_mpa === 0.44 ? body : undefined;
+    }, 10_000, 'the good reading after the bad ones');
+    expect(good.id).toBe('BP-A-3');
+
+    const health = (await (await fetch(`${server.baseUrl}/api/health`)).json()) as HealthView;
+    expect(health.status).toBe('ok');
+    expect(health.ingest.byReason).toMatchObject({ 'not-json': 1, 'unknown-device': 1, 'out-of-range': 1 });
+    expect(health.broker).toMatchObject({ ok: true, embedded: !real });
+    expect(health.database.engine).toBe(real ? 'postgres' : 'pglite');
+  });
+});

@@ -1,0 +1,44 @@
+/**
+ * Starts the whole server for API and end-to-end tests, the way main.ts does,
+ * on port 0 with an embedded broker on port 0 and an in-memory PGlite unless
+ * the caller points it at real services.
+ */
+import type { FastifyInstance } from 'fastify';
+import { buildApp, type BuildOptions } from '../../server/src/app.ts';
+import { loadConfig } from '../../server/src/config/config.ts';
+
+export const TEST_DEFAULTS = {
+  PORT: '0',
+  HOST: '127.0.0.1',
+  MQTT_PORT: '0',
+  DATA_DIR: 'memory://',
+  SIMULATE: 'false',
+  LOG_LEVEL: 'silent',
+} as const;
+
+export interface TestServer {
+  app: FastifyInstance;
+  /** http://127.0.0.1:<port> */
+  baseUrl: string;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(env: Record<string, string> = {}, options: BuildOptions = {}): Promise<TestServer> {
+  const config = loadConfig({ ...TEST_DEFAULTS, ...env });
+  const app = await buildApp(config, { logger: false, ...options });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
+  return { app, baseUrl: `http://127.0.0.1:${address.port}`, close: () => app.close() };
+}
+
+/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
