@@ -8,7 +8,7 @@ beforeAll(async () => { server = await startTestServer(); });
 afterAll(async () => { await server?.close(); });
 
 const get = async <T>(url: string) => {
-  const response = await server.app.inject({ method: 'GET', url });
+  const response = await server.request({ url });
   return { status: response.statusCode, body: response.json() as T };
 };
 

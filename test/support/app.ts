@@ -3,7 +3,8 @@
  * on port 0 with an embedded broker on port 0 and an in-memory PGlite unless
  * the caller points it at real services.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { Role } from '../../server/src/auth/roles.ts';
 import { buildApp, type BuildOptions } from '../../server/src/app.ts';
 import { loadConfig } from '../../server/src/config/config.ts';
 
@@ -16,10 +17,23 @@ export const TEST_DEFAULTS = {
   LOG_LEVEL: 'silent',
 } as const;
 
+export interface TestRequest {
+  method?: InjectOptions['method'];
+  url: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Acts as a user with this role (default: admin). Tests of authorisation itself pass the role they check. */
+  as?: Role;
+}
+
 export interface TestServer {
   app: FastifyInstance;
   /** http://127.0.0.1:<port> */
   baseUrl: string;
+  /** An API request through app.inject, made as a logged-in user of the given role. Use this in every API test. */
+  request(request: TestRequest): Promise<LightMyRequestResponse>;
+  /** Headers (session cookie and the like) for fetch or socket.io clients acting as that role. */
+  headersFor(role?: Role): Promise<Record<string, string>>;
   close(): Promise<void>;
 }
 
@@ -29,7 +43,11 @@ export async function startTestServer(env: Record<string, string> = {}, options:
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
-  return { app, baseUrl: `http://127.0.0.1:${address.port}`, close: () => app.close() };
+  // Until accounts exist (issue 8) every request is anonymous; these two are where sessions will be added.
+  const headersFor = async (_role: Role = 'admin'): Promise<Record<string, string>> => ({});
+  const request = async ({ method = 'GET', url, body, headers = {}, as = 'admin' }: TestRequest) =>
+    app.inject({ method, url, headers: { ...(await headersFor(as)), ...headers }, ...(body !== undefined && { payload: body as InjectOptions['payload'] }) });
+  return { app, baseUrl: `http://127.0.0.1:${address.port}`, request, headersFor, close: () => app.close() };
 }
 
 /** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { DEVICE_KINDS, KINDS } from '../catalogue/kinds.ts';
 import type { Device } from '../catalogue/types.ts';
 import { parseDuration, parseTime } from '../domain/duration.ts';
+import { ANY_ROLE } from '../auth/roles.ts';
 import { AppError } from '../errors.ts';
 import { AGGREGATES, type Aggregate } from '../ports/time-series.ts';
 import type { DeviceView, Page, ReadingsView } from './api-types.ts';
@@ -48,7 +49,7 @@ const deviceRoutes: FastifyPluginAsync = async (app) => {
     return device;
   };
 
-  app.get<{ Querystring: Static<typeof ListQuery> }>('/api/devices', { schema: { querystring: ListQuery } }, async (request) => {
+  app.get<{ Querystring: Static<typeof ListQuery> }>('/api/devices', { schema: { querystring: ListQuery }, config: { allow: ANY_ROLE } }, async (request) => {
     const { plot, building, kind, status, limit, offset } = request.query;
     if (plot !== undefined && !app.site.plot(plot)) throw new AppError('BAD_REQUEST', `Unknown plot "${plot}"`);
     if (building !== undefined && !app.site.building(building)) throw new AppError('BAD_REQUEST', `Unknown building "${building}"`);
@@ -61,11 +62,11 @@ const deviceRoutes: FastifyPluginAsync = async (app) => {
     return page;
   });
 
-  app.get<{ Params: Static<typeof IdParams> }>('/api/devices/:id', { schema: { params: IdParams } }, async (request) => view(find(request.params.id)));
+  app.get<{ Params: Static<typeof IdParams> }>('/api/devices/:id', { schema: { params: IdParams }, config: { allow: ANY_ROLE } }, async (request) => view(find(request.params.id)));
 
   app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof ReadingsQuery> }>(
     '/api/devices/:id/readings',
-    { schema: { params: IdParams, querystring: ReadingsQuery } },
+    { schema: { params: IdParams, querystring: ReadingsQuery }, config: { allow: ANY_ROLE } },
     async (request) => {
       const device = find(request.params.id);
       const q = request.query;

@@ -6,7 +6,8 @@ const errorText = (error: unknown) => (error instanceof Error ? error.message : 
 /** GET /api/health: broker, database and time-series status, and the ingest counters. 503 when degraded. */
 const healthRoutes: FastifyPluginAsync = async (app) => {
   const startedAt = Date.now();
-  app.get('/api/health', async (_request, reply) => {
+  // Public: load balancers and compose healthchecks probe it without a session.
+  app.get('/api/health', { config: { allow: 'public' } }, async (_request, reply) => {
     const database: ComponentHealth = await app.database.ping().then(
       () => ({ ok: true }),
       (error: unknown) => ({ ok: false, detail: errorText(error) }),

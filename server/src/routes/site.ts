@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { ANY_ROLE } from '../auth/roles.ts';
 import { DEVICE_KINDS, type DeviceKind } from '../catalogue/kinds.ts';
 import type { SiteView } from './api-types.ts';
 
@@ -27,7 +28,7 @@ const siteRoutes: FastifyPluginAsync = async (app) => {
     },
   };
   const body = JSON.stringify(view);
-  app.get('/api/site', async (_request, reply) => reply.type('application/json').send(body));
+  app.get('/api/site', { config: { allow: ANY_ROLE } }, async (_request, reply) => reply.type('application/json').send(body));
 };
 
 export default siteRoutes;
