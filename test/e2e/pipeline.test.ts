@@ -30,6 +30,7 @@ describe.each(variants)('ingest → store → API → push, $name', ({ real }) =
   let tempDir: string | undefined;
   let database: TempDatabase | undefined;
   const pushed: DeviceState[] = [];
+  let headers: Record<string, string> = {};
 
   beforeAll(async () => {
     const env: Record<string, string> = {};
@@ -45,8 +46,9 @@ describe.each(variants)('ingest → store → API → push, $name', ({ real }) =
       Object.assign(env, { SITE_FILE: siteFile, MQTT_URL: process.env.TEST_MQTT_URL!, MQTT_SHARE_GROUP: `e2e${suffix}`, DATABASE_URL: database.url });
     }
     server = await startTestServer(env);
+    headers = await server.headersFor('operator');
     device = await mqtt.connectAsync(server.app.broker.url, { clientId: `e2e-device-${randomBytes(4).toString('hex')}` });
-    socket = connectSocket(server.baseUrl, { transports: ['websocket'] });
+    socket = connectSocket(server.baseUrl, { transports: ['websocket'], extraHeaders: headers });
     socket.on('devices:update', (states) => pushed.push(...states));
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
@@ -74,7 +76,7 @@ describe.each(variants)('ingest → store → API → push, $name', ({ real }) =
     );
 
     const view = await eventually(async () => {
-      const response = await fetch(`${server.baseUrl}/api/devices/BP-A-1`);
+      const response = await fetch(`${server.baseUrl}/api/devices/BP-A-1`, { headers });
       const body = (await response.json()) as DeviceView;
       return body.state.values.pressure_mpa === 0.46 ? body : undefined;
     }, 10_000, 'the reading in /api/devices/BP-A-1');
@@ -86,7 +88,7 @@ describe.each(variants)('ingest → store → API → push, $name', ({ real }) =
     const hour = 3_600_000;
     const from = Math.floor(ts / hour) * hour;
     const series = await eventually(async () => {
-      const response = await fetch(`${server.baseUrl}/api/devices/BP-A-1/readings?metric=pressure_mpa&from=${from}&to=${from + 2 * hour}&every=1h&agg=max`);
+      const response = await fetch(`${server.baseUrl}/api/devices/BP-A-1/readings?metric=pressure_mpa&from=${from}&to=${from + 2 * hour}&every=1h&agg=max`, { headers });
       expect(response.status).toBe(200);
       const body = (await response.json()) as ReadingsView;
       return body.buckets.some((b) => b.value === 0.46) ? body : undefined;
@@ -101,19 +103,19 @@ describe.each(variants)('ingest → store → API → push, $name', ({ real }) =
     await device.publishAsync(topic('A', 'booster-pump', 'BP-A-3', 'telemetry'), JSON.stringify({ v: 1, ts: Date.now(), seq: 1, m: { pressure_mpa: 0.44 } }), { qos: 1 });
 
     const letters = await eventually(async () => {
-      const body = (await (await fetch(`${server.baseUrl}/api/ingest/dead-letters?limit=10`)).json()) as CursorPage<DeadLetterView>;
+      const body = (await (await fetch(`${server.baseUrl}/api/ingest/dead-letters?limit=10`, { headers })).json()) as CursorPage<DeadLetterView>;
       return body.items.length >= 3 ? body : undefined;
     }, 10_000, 'three dead letters');
     expect(letters.items.map((l) => l.reason).sort()).toEqual(['not-json', 'out-of-range', 'unknown-device']);
     expect(letters.items.find((l) => l.reason === 'out-of-range')?.detail).toMatch(/pressure_mpa/);
 
     const good = await eventually(async () => {
-      const body = (await (await fetch(`${server.baseUrl}/api/devices/BP-A-3`)).json()) as DeviceView;
+      const body = (await (await fetch(`${server.baseUrl}/api/devices/BP-A-3`, { headers })).json()) as DeviceView;
       return body.state.values.pressure_mpa === 0.44 ? body : undefined;
     }, 10_000, 'the good reading after the bad ones');
     expect(good.id).toBe('BP-A-3');
 
-    const health = (await (await fetch(`${server.baseUrl}/api/health`)).json()) as HealthView;
+    const health = (await (await fetch(`${server.baseUrl}/api/health`, { headers })).json()) as HealthView;
     expect(health.status).toBe('ok');
     expect(health.ingest.byReason).toMatchObject({ 'not-json': 1, 'unknown-device': 1, 'out-of-range': 1 });
     expect(health.broker).toMatchObject({ ok: true, embedded: !real });
