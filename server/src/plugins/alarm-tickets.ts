@@ -1,0 +1,12 @@
+import fp from 'fastify-plugin';
+
+/**
+ * Alarm → ticket: every stored batch of alarm effects goes to the ticket
+ * service (open, attach, reopen, track normal), and maintenance tickets take
+ * their device out of service in the alarm engine while they are open.
+ */
+export default fp(async (app) => {
+  app.tickets.useOutOfService((deviceId, on) => { app.alarms.setOutOfService(deviceId, on); });
+  const unsubscribe = app.alarms.subscribe((effects) => { void app.tickets.onAlarmEffects(effects); });
+  app.addHook('preClose', async () => { unsubscribe(); });
+}, { name: 'alarm-tickets', dependencies: ['alarms', 'tickets'] });
