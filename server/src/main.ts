@@ -43,6 +43,7 @@ async function main(): Promise<void> {
   await app.listen({ port: config.port, host: config.host });
   const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   app.log.info(`EstateWatch is running: open http://${shown}:${config.port}`);
+  process.stdout.write(`\nEstateWatch: open http://${shown}:${config.port} and ${app.auth.loginHint.join('\n  ')}\n\n`);
 }
 
 main().catch((error: unknown) => {

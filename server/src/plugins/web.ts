@@ -12,7 +12,13 @@ const WEB_DIST = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
 export default fp(async (app) => {
   const built = existsSync(`${WEB_DIST}index.html`);
   if (built) {
-    await app.register(fastifyStatic, { root: WEB_DIST, wildcard: false });
+    // serve: false and a route of our own, so that the files carry a declared access like every route.
+    await app.register(fastifyStatic, { root: WEB_DIST, serve: false });
+    app.get('/*', { config: { allow: 'public' } }, async (request, reply) => {
+      const path = (request.params as { '*': string })['*'];
+      if (path === '' || path.startsWith('api/') || path.startsWith('socket.io/')) return reply.callNotFound();
+      return reply.sendFile(path);
+    });
   } else {
     app.log.warn({ dir: WEB_DIST }, 'web app is not built; run `npm run build` (npm start does it for you)');
   }

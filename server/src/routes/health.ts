@@ -23,7 +23,11 @@ const healthRoutes: FastifyPluginAsync = async (app) => {
     const brokerOk = app.ingest.subscriber.connected();
     const view: HealthView = {
       status: database.ok && timeSeries.ok && brokerOk ? 'ok' : 'degraded',
-      broker: { ok: brokerOk, url: app.broker.url, embedded: app.broker.embedded, ...(!brokerOk && { detail: 'not connected; reconnecting' }) },
+      broker: {
+        ok: brokerOk, url: app.broker.url, embedded: app.broker.embedded,
+        ...(!brokerOk && { detail: 'not connected; reconnecting' }),
+        ...(app.broker.refused && { refused: { ...app.broker.refused } }),
+      },
       database: { ...database, engine: app.database.engine },
       timeSeries,
       ingest: app.ingest.counters,

@@ -8,20 +8,33 @@
  * so the server subscribes plainly (`shared: false`).
  */
 import { createServer, type Socket } from 'node:net';
-import { Aedes } from 'aedes';
+import { Aedes, type Client } from 'aedes';
+import type { BrokerAccessPolicy, BrokerPrincipal } from '../../auth/broker-accounts.ts';
 
 export interface EmbeddedBroker {
   /** Where clients on this machine connect, e.g. mqtt://127.0.0.1:1883. */
   readonly url: string;
   readonly port: number;
+  /** What the access policy refused so far (all zero without one). Spoofed topics are `publish`. */
+  readonly refused: BrokerRefusals;
   close(): Promise<void>;
 }
+
+export interface BrokerRefusals { connect: number; publish: number; subscribe: number }
 
 export interface EmbeddedBrokerOptions {
   /** 0 picks a free port (tests). */
   port: number;
   /** Interface to listen on; all interfaces when omitted. */
   host?: string;
+  /**
+   * Who may connect, publish and subscribe. Without it the broker is open
+   * (the broker's own tests); the server always passes one. A client that
+   * publishes outside its topics is disconnected (MQTT 3.1.1 has no reason
+   * code for a refused PUBLISH); a refused subscription gets a failure SUBACK.
+   */
+  access?: BrokerAccessPolicy;
+  onRefused?: (what: keyof BrokerRefusals, detail: { clientId: string; username?: string; topic?: string }) => void;
 }
 
 export class MqttPortInUseError extends Error {
@@ -37,8 +50,10 @@ export class MqttPortInUseError extends Error {
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
 
-export async function startEmbeddedBroker({ port, host }: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
+export async function startEmbeddedBroker({ port, host, access, onRefused }: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const broker = await Aedes.createBroker();
+  const refused: BrokerRefusals = { connect: 0, publish: 0, subscribe: 0 };
+  if (access) guard(broker, access, refused, onRefused ?? (() => {}));
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
@@ -69,6 +84,7 @@ export async function startEmbeddedBroker({ port, host }: EmbeddedBrokerOptions)
   return {
     url,
     port: address.port,
+    refused,
     close: () => {
       closing ??= (async () => {
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -79,6 +95,37 @@ export async function startEmbeddedBroker({ port, host }: EmbeddedBrokerOptions)
       })();
       return closing;
     },
+  };
+}
+
+function guard(broker: Aedes, access: BrokerAccessPolicy, refused: BrokerRefusals, onRefused: NonNullable<EmbeddedBrokerOptions['onRefused']>): void {
+  const principals = new WeakMap<Client, BrokerPrincipal>();
+  const refuse = (what: keyof BrokerRefusals, client: Client | null, topic?: string) => {
+    refused[what] += 1;
+    const username = client ? principals.get(client)?.username : undefined;
+    onRefused(what, { clientId: client?.id ?? '', ...(username !== undefined && { username }), ...(topic !== undefined && { topic }) });
+  };
+  broker.authenticate = (client, username, password, done) => {
+    const principal = access.authenticate(username, password);
+    if (principal === null) {
+      refused.connect += 1;
+      onRefused('connect', { clientId: client.id, ...(username !== undefined && { username }) });
+      return done(Object.assign(new Error('bad username or password'), { returnCode: 4 }), false);
+    }
+    principals.set(client, principal);
+    done(null, true);
+  };
+  broker.authorizePublish = (client, packet, done) => {
+    const principal = client ? principals.get(client) : undefined;
+    if (principal && access.mayPublish(principal, packet.topic)) return done(null);
+    refuse('publish', client, packet.topic);
+    done(new Error(`not allowed to publish to ${packet.topic}`));
+  };
+  broker.authorizeSubscribe = (client, subscription, done) => {
+    const principal = principals.get(client);
+    if (principal && access.maySubscribe(principal, subscription.topic)) return done(null, subscription);
+    refuse('subscribe', client, subscription.topic);
+    done(null, null);
   };
 }
 
