@@ -16,6 +16,14 @@ export interface CliOptions {
   readonly startMs: number | null;
   readonly intervalsS: Partial<Record<DeviceKind, number>>;
   readonly siteFile: string | null;
+  /** Scenario ids to inject (scenarios.ts); repeatable. */
+  readonly scenarios: readonly string[];
+  /** Print the scenario catalogue and exit. */
+  readonly list: boolean;
+  /** Copies of the site to run, under site ids {id}, {id}-2, {id}-3 …: load beyond one estate. */
+  readonly sites: number;
+  /** Target messages per second over all copies: the speed is set to reach it (null: use --speed). */
+  readonly rate: number | null;
 }
 
 export const HELP = `Usage: npm run sim -- [options]
@@ -35,6 +43,10 @@ Options:
   --interval KIND=S    report interval of KIND in simulated seconds; repeatable
                        (default per kind, e.g. water-meter=900, elevator=5)
   --site-file PATH     site file to simulate (default: the built-in Blue Valley)
+  --scenario ID        inject a named fault (repeatable); --list shows them all
+  --list               list the scenarios with the alarm each must raise, and exit
+  --sites N            run N copies of the site, as site ids ID, ID-2 … ID-N (load tests; default 1)
+  --rate R             target R messages/s in total: sets the speed (instead of --speed) to reach it
   -h, --help           show this help
 
 Ctrl-C or SIGTERM stops cleanly: every device publishes "offline" first.
@@ -83,6 +95,10 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
         start: { type: 'string' },
         interval: { type: 'string', multiple: true },
         'site-file': { type: 'string' },
+        scenario: { type: 'string', multiple: true },
+        list: { type: 'boolean' },
+        sites: { type: 'string' },
+        rate: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -117,6 +133,12 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     intervalsS[kind] = value;
   }
 
+  const sites = number('sites', values.sites, 1, true);
+  if (sites < 1) throw bad('--sites must be at least 1');
+  const rate = values.rate === undefined ? null : number('rate', values.rate, 0);
+  if (rate !== null && rate <= 0) throw bad('--rate must be more than zero messages per second');
+  if (rate !== null && values.speed !== undefined) throw bad('give --speed or --rate, not both');
+
   return {
     help: values.help ?? false,
     brokerUrl,
@@ -127,5 +149,9 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     startMs,
     intervalsS,
     siteFile: values['site-file'] ?? null,
+    scenarios: values.scenario ?? [],
+    list: values.list ?? false,
+    sites,
+    rate,
   };
 }

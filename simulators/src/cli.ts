@@ -1,8 +1,13 @@
 /** `npm run sim -- --help`: the simulated fleet as a process. */
+import { KINDS } from '../../server/src/catalogue/kinds.ts';
+import type { Site } from '../../server/src/catalogue/types.ts';
 import { SiteFileError, loadSite } from '../../server/src/catalogue/load.ts';
-import { HELP, parseCliArgs } from './cli-args.ts';
+import { HELP, parseCliArgs, type CliOptions } from './cli-args.ts';
+import { SimEnv } from './env.ts';
 import { SimError } from './errors.ts';
 import { startFleet, type Fleet } from './fleet.ts';
+import { SCENARIOS, findScenario, scenarioStartMs, type Scenario } from './scenarios.ts';
+import { selectDevices, type Injection } from './simulation.ts';
 
 const STATS_EVERY_MS = 10_000;
 
@@ -18,23 +23,48 @@ async function main(): Promise<void> {
     process.stdout.write(`${HELP}\n`);
     return;
   }
+  if (options.list) {
+    process.stdout.write(`${listScenarios()}\n`);
+    return;
+  }
   const log = (message: string) => process.stdout.write(`${new Date().toISOString()} ${message}\n`);
-  const fleet: Fleet = await startFleet({
-    brokerUrl: options.brokerUrl,
-    site: loadSite(options.siteFile),
-    speed: options.speed,
-    seed: options.seed,
-    filter: options.filter,
-    intervalsS: options.intervalsS,
-    log,
-    ...(options.startMs !== null ? { startMs: options.startMs } : {}),
+  const site = loadSite(options.siteFile);
+  const scenarios = options.scenarios.map((id) => {
+    const scenario = findScenario(id);
+    if (!scenario) throw new SimError('SIM_BAD_OPTION', `--scenario "${id}" is not in the catalogue (see --list)`);
+    return scenario;
   });
+  const startMs = options.startMs ?? Date.now();
+  const injections = scenarios.flatMap((scenario): readonly Injection[] => {
+    const from = scenarioStartMs(scenario, startMs, new SimEnv(site, options.seed));
+    log(`scenario ${scenario.id}: fault starts at simulated ${new Date(from).toISOString()}; expect ${expectation(scenario)}`);
+    return scenario.inject(from);
+  });
+  const speed = options.rate === null ? options.speed : speedFor(options, site);
+  if (options.rate !== null) log(`target ${options.rate} messages/s: speed ${speed.toFixed(2)}x over ${options.sites} site(s)`);
+
+  // Copies for load: the same estate under site ids blue-valley, blue-valley-2 …, each with its own seed.
+  const fleets: Fleet[] = [];
+  for (let n = 1; n <= options.sites; n++) {
+    fleets.push(await startFleet({
+      brokerUrl: options.brokerUrl,
+      site: n === 1 ? site : { ...site, id: `${site.id}-${n}` },
+      speed,
+      seed: options.seed + n - 1,
+      filter: options.filter,
+      intervalsS: options.intervalsS,
+      log,
+      startMs,
+      ...(n === 1 && injections.length > 0 ? { injections } : {}),
+    }));
+  }
 
   let lastCount = 0;
   const stats = setInterval(() => {
-    const published = fleet.counters.published;
-    const lagS = Math.round(fleet.lagMs() / 1000);
-    log(`simulated ${new Date(fleet.simTime()).toISOString()}: ${published} messages, ${Math.round(((published - lastCount) * 1000) / STATS_EVERY_MS)}/s${lagS > 60 ? `, ${lagS} simulated s behind: the broker cannot take this speed` : ''}`);
+    const published = fleets.reduce((sum, f) => sum + f.counters.published, 0);
+    const lagS = Math.round(Math.max(...fleets.map((f) => f.lagMs())) / 1000);
+    const rate = Math.round(((published - lastCount) * 1000) / STATS_EVERY_MS);
+    log(`simulated ${new Date(fleets[0]!.simTime()).toISOString()}: ${published} messages, ${rate}/s${options.rate !== null ? ` (target ${options.rate}/s)` : ''}${lagS > 60 ? `, ${lagS} simulated s behind: the broker cannot take this speed` : ''}`);
     lastCount = published;
   }, STATS_EVERY_MS);
 
@@ -45,12 +75,37 @@ async function main(): Promise<void> {
     log(`${why}: stopping, devices go offline`);
     clearInterval(stats);
     clearTimeout(deadline);
-    await fleet.stop();
+    await Promise.all(fleets.map((f) => f.stop()));
     process.exit(0);
   };
   const deadline = options.durationMs === null ? undefined : setTimeout(() => void stop('duration reached').catch(fail), options.durationMs);
   process.on('SIGINT', () => void stop('SIGINT').catch(fail));
   process.on('SIGTERM', () => void stop('SIGTERM').catch(fail));
+}
+
+/** Telemetry per simulated second of the selected devices of all copies: the speed that gives `rate` messages/s. */
+function speedFor(options: CliOptions, site: Site): number {
+  const perSimSecond = selectDevices(site, options.filter).reduce((sum, d) => sum + 1 / (options.intervalsS[d.kind] ?? KINDS[d.kind].reportIntervalS), 0) * options.sites;
+  return options.rate! / perSimSecond;
+}
+
+function expectation(scenario: Scenario): string {
+  const { alarms, pendingRule, deadLetters } = scenario.expected;
+  const parts = alarms.map((a) => `${a.ruleId} on ${a.deviceId} within ${duration(a.withinMs)}${a.chattering ? ' (chattering)' : ''}`);
+  if (scenario.expected.suppressesOthers) parts.push('every downstream alarm suppressed');
+  if (deadLetters) parts.push(`dead letters: ${deadLetters.join(', ')}`);
+  if (pendingRule) parts.push(`nothing yet (rule ${pendingRule} pending)`);
+  return parts.length > 0 ? parts.join('; ') : 'no alarm';
+}
+
+function duration(ms: number): string {
+  if (ms < 120_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 3 * 3_600_000) return `${Math.round(ms / 60_000)} min`;
+  return `${Math.round((ms / 3_600_000) * 10) / 10} h`;
+}
+
+function listScenarios(): string {
+  return SCENARIOS.map((s) => `${s.id}\n  ${s.description}\n  expect: ${expectation(s)}`).join('\n');
 }
 
 main().catch(fail);

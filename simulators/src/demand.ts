@@ -18,6 +18,7 @@ export const PLOT_SEEPAGE_M3H = 0.05;
 /** Share of days a household is away (no water, base electricity only). */
 const AWAY_SHARE = 0.03;
 const GROUP_CACHE_SLOTS = 96;
+const LOCAL_CACHE_SLOTS = 4_096;
 
 interface Household { kind: 'household'; size: number; waterM3PerDay: number; baseKw: number; acFactor: number }
 interface Shop { kind: 'shop'; continuous: boolean; opens: number; closes: number; waterM3PerDay: number; baseKw: number; openKw: number }
@@ -31,6 +32,7 @@ export class Demand {
   private readonly waterGroups = new Map<string, string[]>();
   private readonly electricGroups = new Map<string, string[]>();
   private readonly cache = new Map<string, Map<number, number>>();
+  private readonly localBySlot = new Map<number, LocalTime>();
 
   constructor(
     site: Site,
@@ -94,6 +96,12 @@ export class Demand {
     return this.units.get(unitId)?.waterM3PerDay ?? 0;
   }
 
+  /** Whether the unit's residents are away (on a trip) on the local day that contains t. */
+  isAway(unitId: string, t: number): boolean {
+    const unit = this.units.get(unitId);
+    return unit?.kind === 'household' && noiseAt(unit.noise, this.local(slotOf(t)).dayNumber, 1) < AWAY_SHARE;
+  }
+
   /** Water flow of one unit at t, m³/s. */
   unitWaterRate(unitId: string, t: number): number {
     const unit = this.units.get(unitId);
@@ -139,15 +147,22 @@ export class Demand {
     return integrate(t0, t1, (slot) => this.electricGroupKw(`plot:${plotId}`, slot)) / 3600;
   }
 
+  /** Every meter asks for the same few slots' local time: computed once per slot. */
   private local(slot: number): LocalTime {
-    return localTime(slot * SLOT_MS + SLOT_MS / 2, this.offsetMin);
+    let lt = this.localBySlot.get(slot);
+    if (lt === undefined) {
+      if (this.localBySlot.size >= LOCAL_CACHE_SLOTS) this.localBySlot.clear();
+      lt = localTime(slot * SLOT_MS + SLOT_MS / 2, this.offsetMin);
+      this.localBySlot.set(slot, lt);
+    }
+    return lt;
   }
 
   private waterRate(unit: UnitProfile, slot: number): number {
     const lt = this.local(slot);
     const u = (salt: number) => noiseAt(unit.noise, slot, salt);
     if (unit.kind === 'household') {
-      if (noiseAt(unit.noise, lt.dayNumber, 1) < AWAY_SHARE) return 0;
+      if (this.isAwayOn(unit, lt)) return 0;
       const profile = at(HOUSEHOLD_WATER, lt.hour);
       const mean = (unit.waterM3PerDay * waterSeasonFactor(lt) * (lt.weekend ? 1.08 : 1) * profile) / 86_400;
       return bursty(mean, Math.min(0.9, 0.35 * profile), u(2), u(3));
@@ -164,6 +179,10 @@ export class Demand {
     return bursty((unit.waterM3PerDay * weekday) / (openHours * 3600), 0.6, u(2), u(3));
   }
 
+  private isAwayOn(unit: UnitProfile, lt: LocalTime): boolean {
+    return noiseAt(unit.noise, lt.dayNumber, 1) < AWAY_SHARE;
+  }
+
   private consumerKw(consumer: string, slot: number): number {
     const unit = this.units.get(consumer);
     if (unit !== undefined) return this.unitKw(unit, slot);
@@ -175,7 +194,7 @@ export class Demand {
     const lt = this.local(slot);
     const u = noiseAt(unit.noise, slot, 4);
     if (unit.kind === 'household') {
-      if (noiseAt(unit.noise, lt.dayNumber, 1) < AWAY_SHARE) return unit.baseKw;
+      if (this.isAwayOn(unit, lt)) return unit.baseKw;
       const appliances = unit.size * 0.09 * at(HOUSEHOLD_ELECTRIC, lt.hour) * (0.5 + u);
       const temp = outdoorTempC(lt);
       const climate = (Math.max(0, temp - 26) * 0.18 + Math.max(0, 10 - temp) * 0.05) * unit.acFactor * at(AT_HOME, lt.hour);

@@ -8,10 +8,11 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import type { DeviceKind } from '../../server/src/catalogue/kinds.ts';
 import type { Device, Site } from '../../server/src/catalogue/types.ts';
-import { deviceTopic, type DeviceStatus } from '../../server/src/contract.ts';
+import { concentratorOf } from '../../server/src/auth/broker-accounts.ts';
+import { deviceTopic, type Channel, type DeviceStatus } from '../../server/src/contract.ts';
 import { SimError } from './errors.ts';
 import { SimClock, checkSpeed } from './sim-clock.ts';
-import { Simulation, type DeviceFilter, type SimMessage } from './simulation.ts';
+import { Simulation, type DeviceFilter, type Injection, type SimMessage } from './simulation.ts';
 
 export interface FleetOptions {
   readonly brokerUrl: string;
@@ -29,6 +30,14 @@ export interface FleetOptions {
   readonly tickMs?: number;
   readonly username?: string;
   readonly password?: string;
+  /**
+   * Per-connection broker accounts (the embedded broker's device ACL): called
+   * with the device id, or the concentrator's name for meters; overrides
+   * username/password.
+   */
+  readonly credentialsFor?: (username: string) => { readonly username: string; readonly password: string };
+  /** Faults to inject (a scenario's, see scenarios.ts). */
+  readonly injections?: readonly Injection[];
 }
 
 export interface FleetCounters {
@@ -54,6 +63,8 @@ export interface Fleet {
 
 interface Connection {
   readonly clientId: string;
+  /** The broker account: the device id, or the concentrator's name (concentratorOf). */
+  readonly account: string;
   readonly devices: readonly Device[];
   /** A single device's connection carries its last-will; a concentrator's cannot cover its meters. */
   readonly will: boolean;
@@ -70,7 +81,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const startMs = options.startMs ?? Date.now();
   const tickMs = options.tickMs ?? 100;
   if (!Number.isFinite(tickMs) || tickMs <= 0) throw new SimError('SIM_BAD_OPTION', `tickMs must be a positive number, got ${tickMs}`);
-  const sim = new Simulation({ site, seed: options.seed, startMs, ...(options.filter ? { filter: options.filter } : {}), ...(options.intervalsS ? { intervalsS: options.intervalsS } : {}) });
+  const sim = new Simulation({ site, seed: options.seed, startMs, ...(options.filter ? { filter: options.filter } : {}), ...(options.intervalsS ? { intervalsS: options.intervalsS } : {}), ...(options.injections ? { injections: options.injections } : {}) });
   checkSpeed(options.speed);
 
   const statusTopic = (d: Device) => deviceTopic(site.id, d.plotId, d.kind, d.id, 'status');
@@ -110,11 +121,27 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
 
   const clock = new SimClock(startMs, options.speed);
   const publish = (message: SimMessage) => {
-    const { device, channel, payload } = message;
-    clientOf.get(device.id)!.publish(deviceTopic(site.id, device.plotId, device.kind, device.id, channel), JSON.stringify(payload), { qos: channel === 'event' ? 1 : 0 });
+    const { device } = message;
+    const client = clientOf.get(device.id)!;
+    const topic = (channel: Channel) => deviceTopic(site.id, device.plotId, device.kind, device.id, channel);
     counters.published++;
-    if (channel === 'event') counters.events++;
-    else counters.telemetry++;
+    switch (message.channel) {
+      case 'status': // a powered-down device: what the broker would publish as its last will, or its hello when power returns
+        client.publish(topic('status'), message.payload, { qos: 1, retain: true });
+        counters.status++;
+        return;
+      case 'raw':
+        client.publish(topic(message.on), message.payload, { qos: 0 });
+        counters.telemetry++;
+        return;
+      case 'event':
+        client.publish(topic('event'), JSON.stringify(message.payload), { qos: 1 });
+        counters.events++;
+        return;
+      case 'telemetry':
+        client.publish(topic('telemetry'), JSON.stringify(message.payload), { qos: 0 });
+        counters.telemetry++;
+    }
   };
   // Speed is a target: when the sockets back up, or a tick has used half its
   // time, the simulation falls behind the clock instead of flooding memory or
@@ -155,20 +182,21 @@ function planConnections(devices: readonly Device[], prefix: string): Connection
   const concentrators = new Map<string, Device[]>();
   for (const d of devices) {
     if (!METER_KINDS.has(d.kind)) {
-      connections.push({ clientId: `${prefix}-${d.id}`, devices: [d], will: true });
+      connections.push({ clientId: `${prefix}-${d.id}`, account: d.id, devices: [d], will: true });
       continue;
     }
-    const key = d.buildingId ?? `plot-${d.plotId}`;
+    const key = concentratorOf(d);
     const group = concentrators.get(key);
     if (group) group.push(d);
     else concentrators.set(key, [d]);
   }
-  for (const [key, group] of concentrators) connections.push({ clientId: `${prefix}-concentrator-${key}`, devices: group, will: false });
+  for (const [key, group] of concentrators) connections.push({ clientId: `${prefix}-${key}`, account: key, devices: group, will: false });
   return connections;
 }
 
 async function connect(options: FleetOptions, conn: Connection, statusTopic: (d: Device) => string): Promise<MqttClient> {
   const device = conn.devices[0]!;
+  const account = options.credentialsFor?.(conn.account) ?? { username: options.username, password: options.password };
   try {
     return await mqtt.connectAsync(options.brokerUrl, {
       clientId: conn.clientId,
@@ -176,8 +204,8 @@ async function connect(options: FleetOptions, conn: Connection, statusTopic: (d:
       reconnectPeriod: 2_000,
       queueQoSZero: false, // telemetry sent while disconnected is lost, as from a real device; memory stays flat
       connectTimeout: 10_000,
-      ...(options.username !== undefined ? { username: options.username } : {}),
-      ...(options.password !== undefined ? { password: options.password } : {}),
+      ...(account.username !== undefined ? { username: account.username } : {}),
+      ...(account.password !== undefined ? { password: account.password } : {}),
       ...(conn.will ? { will: { topic: statusTopic(device), payload: Buffer.from('offline'), qos: 1 as const, retain: true } } : {}),
     }, false);
   } catch (err) {

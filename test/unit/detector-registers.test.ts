@@ -5,6 +5,10 @@ const vol = (volume_m3: number) => ({ volume_m3 });
 /** Hourly readings from `fromHour` to `toHour` inclusive, the register growing by `perHour` each hour. */
 const hourly = (fromHour: number, toHour: number, start: number, perHour: number): Step[] =>
   Array.from({ length: toHour - fromHour + 1 }, (_, i) => [(fromHour + i) * HOUR, vol(start + i * perHour)] as const);
+const QUARTER = 15 * MINUTE;
+/** Readings every quarter-hour from quarter `from` to quarter `to`, each `per` m³ above the one before. */
+const quarterly = (from: number, to: number, start: number, per: number): Step[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => [(from + i) * QUARTER, vol(Math.round((start + i * per) * 1000) / 1000)] as const);
 
 describe('register detectors', () => {
   it.each<[string, string, Step[], string]>([
@@ -25,14 +29,14 @@ describe('register detectors', () => {
       [40 * MINUTE, { door_cycles: 1020, trips: 505 }], [50 * MINUTE, { door_cycles: 1021, trips: 510 }],
     ], 'ccac'],
     ['elevator.door-cycles', 'a reading without trips cannot be judged', [[0, { door_cycles: 1000, trips: 500 }], [MINUTE, { door_cycles: 1100 }]], 'cu'],
-    // Use in each of 24 hourly buckets, by event time.
-    ['water-meter.continuous-flow', 'use in every hour: active once 24 hours are complete', hourly(0, 24, 10, 0.01), `u${'c'.repeat(23)}a`],
-    ['water-meter.continuous-flow', 'an hour without use closes the run (known only when the hour has ended)', [...hourly(0, 24, 10, 0.01), [25 * HOUR, vol(10.24)], [26 * HOUR, vol(10.25)]], `u${'c'.repeat(23)}a ac`],
-    ['water-meter.continuous-flow', 'one idle hour in the middle: no alarm', [...hourly(0, 12, 10, 0.01), [13 * HOUR, vol(10.12)], ...hourly(14, 26, 10.13, 0.01)], 'u'.concat('c'.repeat(26))],
-    // Without the gap the 24th reading would be active; after it a new run starts with the hour before 12:00.
-    ['water-meter.continuous-flow', 'a gap without readings breaks the run', [...hourly(0, 10, 10, 0.01), ...hourly(12, 34, 10.2, 0.01)], 'u'.concat('c'.repeat(33))],
-    // Use in every other quarter-hour: the 24th hour counts as soon as it sees use, at 23:30.
-    ['water-meter.continuous-flow', 'quarter-hour readings with idle quarters still count an hour as used', Array.from({ length: 24 * 4 + 1 }, (_, i): Step => [i * 15 * MINUTE, vol(10 + Math.floor(i / 2) * 0.001)]), `u${'c'.repeat(93)}aaa`],
+    // Use in each of 96 quarter-hour buckets, by event time.
+    ['water-meter.continuous-flow', 'use in every quarter-hour: active once 24 hours are complete', quarterly(0, 96, 10, 0.002), `u${'c'.repeat(95)}a`],
+    ['water-meter.continuous-flow', 'a quarter-hour without use closes the run (known only when it has ended)', [...quarterly(0, 96, 10, 0.002), [97 * QUARTER, vol(10.192)], [98 * QUARTER, vol(10.194)]], `u${'c'.repeat(95)}a ac`],
+    ['water-meter.continuous-flow', 'one idle quarter-hour in the middle: no alarm', [...quarterly(0, 48, 10, 0.002), [49 * QUARTER, vol(10.096)], ...quarterly(50, 100, 10.098, 0.002)], 'u'.concat('c'.repeat(100))],
+    // Without the gap the run would be complete at quarter 96; after it a new run starts with the quarter before 48.
+    ['water-meter.continuous-flow', 'a gap without readings breaks the run', [...quarterly(0, 40, 10, 0.002), ...quarterly(48, 130, 10.1, 0.002)], 'u'.concat('c'.repeat(123))],
+    // Hourly readings leave three quarters of every hour without evidence: they can never show a whole day of use.
+    ['water-meter.continuous-flow', 'hourly readings cannot prove continuous use', hourly(0, 30, 10, 0.01), 'u'.concat('c'.repeat(30))],
     // Zero use for 3 days in an occupied unit.
     ['water-meter.no-use', 'three days without use', [[0, vol(50)], [DAY, vol(50)], [3 * DAY - 1, vol(50)], [3 * DAY, vol(50)], [3 * DAY + 15 * MINUTE, vol(50.01)]], 'ucca c'],
   ])('%s: %s', (ruleId, _name, steps, codes) => {

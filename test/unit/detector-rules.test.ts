@@ -6,7 +6,7 @@ import { RULES, type Predicate, type Rule } from '../../server/src/domain/alarms
 function metricsOf(rule: Rule): { metric: string; type: 'number' | 'boolean' | 'string' }[] {
   const d = rule.detector;
   switch (d.type) {
-    case 'threshold': case 'rate-of-change': case 'flat-line': case 'register-decrease': case 'register-jump': case 'continuous-use': case 'no-use':
+    case 'threshold': case 'rate-of-change': case 'flat-line': case 'register-decrease': case 'register-jump': case 'continuous-use': case 'no-use': case 'register-stale':
       return [{ metric: d.metric, type: 'number' }];
     case 'register-increase':
       return [{ metric: d.metric, type: 'number' }, ...(d.per ? [{ metric: d.per.metric, type: 'number' as const }] : [])];

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSite } from '../../server/src/catalogue/load.ts';
 import { deviceTopic } from '../../server/src/contract.ts';
 import { HELP, parseCliArgs, parseDuration } from '../../simulators/src/cli-args.ts';
+import { SCENARIOS } from '../../simulators/src/scenarios.ts';
 
 const CLI = fileURLToPath(new URL('../../simulators/src/cli.ts', import.meta.url));
 
@@ -13,7 +14,7 @@ describe('parseCliArgs', () => {
   it('has defaults for everything', () => {
     expect(parseCliArgs([])).toEqual({
       help: false, brokerUrl: 'mqtt://127.0.0.1:1883', speed: 60, seed: 1, filter: {},
-      durationMs: null, startMs: null, intervalsS: {}, siteFile: null,
+      durationMs: null, startMs: null, intervalsS: {}, siteFile: null, scenarios: [], list: false, sites: 1, rate: null,
     });
   });
 
@@ -21,12 +22,14 @@ describe('parseCliArgs', () => {
     const options = parseCliArgs([
       '--broker', 'mqtt://broker:1884', '--speed', '3600', '--seed', '7', '--plot', 'A', '--building', 'A-03', '--kind', 'elevator',
       '--duration', '90s', '--start', '2025-06-21T00:00:00+08:00', '--interval', 'water-meter=60', '--interval', 'elevator=2.5',
-      '--site-file', 'site.json',
+      '--site-file', 'site.json', '--scenario', 'leak-A-03-0502', '--scenario', 'pipe-burst-A', '--sites', '3',
     ]);
     expect(options).toEqual({
       help: false, brokerUrl: 'mqtt://broker:1884', speed: 3600, seed: 7, filter: { plot: 'A', building: 'A-03', kind: 'elevator' },
       durationMs: 90_000, startMs: Date.parse('2025-06-20T16:00:00Z'), intervalsS: { 'water-meter': 60, elevator: 2.5 }, siteFile: 'site.json',
+      scenarios: ['leak-A-03-0502', 'pipe-burst-A'], list: false, sites: 3, rate: null,
     });
+    expect(parseCliArgs(['--rate', '5000', '--list'])).toMatchObject({ rate: 5000, list: true, speed: 60 });
     expect(parseCliArgs(['-h']).help).toBe(true);
   });
 
@@ -48,6 +51,9 @@ describe('parseCliArgs', () => {
     [['--interval', 'lamp=5']],
     [['--broker', 'http://x']],
     [['positional']],
+    [['--sites', '0']],
+    [['--rate', '-1']],
+    [['--rate', '100', '--speed', '60']],
   ])('rejects %j with SIM_BAD_OPTION', (argv) => {
     expect(() => parseCliArgs(argv)).toThrow(expect.objectContaining({ code: 'SIM_BAD_OPTION' }));
   });
@@ -120,5 +126,15 @@ describe('the sim command', () => {
     expect(code).toBe(0);
     expect(stdout).toContain('SIGTERM: stopping');
     expect(stdout).toContain('simulators stopped');
+  });
+});
+
+describe('sim --list', () => {
+  it('prints every scenario with what it must raise', { timeout: 60_000 }, async () => {
+    const { code, stdout } = await run(['--list']).done;
+    expect(code).toBe(0);
+    for (const s of SCENARIOS) expect(stdout).toContain(`${s.id}\n`);
+    expect(stdout).toContain('expect: water-meter.continuous-flow on WM-A-03-0502 within 25 h');
+    expect(stdout).toContain('expect: nothing yet (rule water-meter.water-balance pending)');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SimClock, localTime, utcOffsetMinutes } from '../../simulators/src/sim-clock.ts';
-import { sunTimes } from '../../simulators/src/sun.ts';
+import { sunTimes } from '../../server/src/domain/sun.ts';
 import { Rng, deviceRng, noiseAt } from '../../simulators/src/random.ts';
 import { at } from '../support/sim-site.ts';
 

@@ -10,6 +10,8 @@ export default fp(async (app) => {
     speed: app.config.simSpeed,
     seed: app.config.simSeed,
     log: (message: string) => app.log.info(message),
+    // On the embedded broker every device (and meter concentrator) logs in with its own account.
+    ...(app.broker.credentialsFor && { credentialsFor: app.broker.credentialsFor }),
   });
   app.log.info({ speed: app.config.simSpeed, seed: app.config.simSeed }, 'simulators running');
   app.addHook('onClose', async () => fleet.stop());

@@ -1,7 +1,7 @@
 /**
  * The site's diesel standby generator: on standby with its block heater and
  * battery charger, it runs a 15-minute no-load test every Tuesday at 10:00.
- * Mains stay present in normal operation.
+ * When a feeder loses power it starts and carries the fire lifts (env.emergency).
  */
 import type { SimEnv } from '../env.ts';
 import { clamp, round, timeWhere, type Model, type SimEvent } from './model.ts';
@@ -29,6 +29,8 @@ function testElapsedMs(env: SimEnv, t: number): number {
 }
 
 function stateAt(env: SimEnv, t: number): GenState {
+  const emergency = env.emergency(t);
+  if (emergency !== null) return t - emergency.since < CRANKING_MS ? 'cranking' : 'running';
   const elapsed = testElapsedMs(env, t);
   return elapsed < 0 ? 'standby' : elapsed < CRANKING_MS ? 'cranking' : 'running';
 }
@@ -55,8 +57,9 @@ export const generator: Model<GeneratorState> = {
     const batteryV = state === 'cranking' ? 23.4 : state === 'running' ? 27.3 : prev.batteryFloatV;
 
     const events: SimEvent[] = [];
-    if (prev.state === 'standby' && state !== 'standby') events.push({ event: 'start', data: { reason: 'weekly-test' } });
-    if (prev.state !== 'standby' && state === 'standby') events.push({ event: 'stop', data: { reason: 'test-complete' } });
+    const emergency = env.emergency(t);
+    if (prev.state === 'standby' && state !== 'standby') events.push({ event: 'start', data: { reason: emergency ? 'mains-loss' : 'weekly-test' } });
+    if (prev.state !== 'standby' && state === 'standby') events.push({ event: 'stop', data: { reason: emergency ? 'mains-restored' : 'test-complete' } });
 
     const runHours = prev.runHours + runMs / 3_600_000;
     return {
@@ -67,9 +70,10 @@ export const generator: Model<GeneratorState> = {
         fuel_pct: round(clamp(fuelPct, 0, 100), 1),
         coolant_c: round(coolantC + rng.normal(0, 0.2), 1),
         oil_kpa: state === 'running' ? round(380 + rng.normal(0, 8), 0) : 0,
-        load_kw: 0, // a no-load test
+        // A no-load test, or the fire lifts it carries in an outage (about 7.5 kW each while they travel).
+        load_kw: state === 'running' && emergency ? round(emergency.fireLifts * 7.5 * rng.uniform(0.3, 0.8), 1) : 0,
         run_hours: round(runHours, 2),
-        mains_ok: true,
+        mains_ok: emergency === null,
       },
       ...(events.length > 0 ? { events } : {}),
     };

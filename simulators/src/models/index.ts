@@ -34,6 +34,20 @@ export function bind<S>(model: Model<S>, ctx: ModelContext, t0: number): DeviceR
 type Binder = (ctx: ModelContext, t0: number) => DeviceRunner;
 const binder = <S>(model: Model<S>): Binder => (ctx, t0) => bind(model, ctx, t0);
 
+/** The healthy model of each kind (faults wrap these). */
+export const KIND_MODELS: Readonly<Record<DeviceKind, Model<any>>> = {
+  'water-meter': waterMeter,
+  'electric-meter': electricMeter,
+  'booster-pump': boosterPump,
+  'fire-pump': firePump,
+  elevator,
+  generator,
+  hydrant,
+  'street-light': streetLight,
+  'stair-light': stairLight,
+  substation,
+};
+
 export const MODELS: Readonly<Record<DeviceKind, Binder>> = {
   'water-meter': binder(waterMeter),
   'electric-meter': binder(electricMeter),

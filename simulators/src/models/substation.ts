@@ -1,7 +1,7 @@
 /**
  * A plot's 10 kV / 0.4 kV substation: LV bus voltage that sags with load, the
  * plot's total load from the shared demand, grid frequency, and one status
- * flag per outgoing feeder (all closed in normal operation).
+ * flag per outgoing feeder (closed unless the environment has it out).
  */
 import { clamp, round, type Model } from './model.ts';
 
@@ -27,7 +27,7 @@ export const substation: Model<SubstationState> = {
       load_kw: round(loadKw, 1),
       frequency_hz: round(clamp(50 + rng.normal(0, 0.015), 49.9, 50.1), 3),
     };
-    for (let n = 1; n <= state.feeders; n++) telemetry[`feeder_${n}`] = true;
+    for (let n = 1; n <= state.feeders; n++) telemetry[`feeder_${n}`] = !env.feederDown(`${device.id}/F${n}`, t);
     return { state, telemetry };
   },
 };

@@ -21,7 +21,7 @@ import type { Device } from '../../catalogue/types.ts';
 import type { MetricValue } from '../../contract.ts';
 import type { Reading } from '../../ports/time-series.ts';
 import type {
-  Comparison, ConditionDetector, ContinuousUseDetector, FlatLineDetector, NoUseDetector, Predicate, RateOfChangeDetector,
+  Comparison, ConditionDetector, ContinuousUseDetector, FlatLineDetector, NoUseDetector, Predicate, RateOfChangeDetector, RegisterStaleDetector,
   ReadingDetector, ReadingRule, RegisterDecreaseDetector, RegisterIncreaseDetector, RegisterJumpDetector, SilenceDetector,
   ThresholdDetector,
 } from './rules.ts';
@@ -67,7 +67,8 @@ export type DetectorMemory =
     /** Start of the first bucket of the current unbroken run of buckets with use. */
     readonly runStart: number | null;
   }
-  | { readonly type: 'no-use'; readonly last: number | null; readonly since: number | null };
+  | { readonly type: 'no-use'; readonly last: number | null; readonly since: number | null }
+  | { readonly type: 'register-stale'; readonly last: number | null; readonly since: number | null };
 
 export interface DetectorState {
   /** Event time and seq of the newest reading this detector used; null before the first. */
@@ -125,6 +126,7 @@ function initialMemory(detector: ReadingDetector): DetectorMemory {
     case 'register-increase': return { type: 'register-increase', samples: [] };
     case 'continuous-use': return { type: 'continuous-use', last: null, bucket: null, bucketUsed: false, runStart: null };
     case 'no-use': return { type: 'no-use', last: null, since: null };
+    case 'register-stale': return { type: 'register-stale', last: null, since: null };
   }
 }
 
@@ -140,7 +142,8 @@ function stepDetector(detector: ReadingDetector, memory: DetectorMemory, reading
     case 'register-jump': return stepRegisterJump(detector, memory as Memory<'register-jump'>, reading);
     case 'register-increase': return stepRegisterIncrease(detector, memory as Memory<'register-increase'>, reading);
     case 'continuous-use': return stepContinuousUse(detector, memory as Memory<'continuous-use'>, reading, ctx);
-    case 'no-use': return stepNoUse(detector, memory as Memory<'no-use'>, reading, ctx);
+    case 'no-use': return stepIdle(detector, memory as Memory<'no-use'>, reading, ctx.occupied);
+    case 'register-stale': return stepIdle(detector, memory as Memory<'register-stale'>, reading, true);
   }
 }
 
@@ -347,15 +350,16 @@ function stepContinuousUse(d: ContinuousUseDetector, m: Memory<'continuous-use'>
   };
 }
 
-function stepNoUse(d: NoUseDetector, m: Memory<'no-use'>, reading: Reading, ctx: DetectorContext): Step | null {
+/** A register that has not grown for periodMs; `applies` gates the verdict (no-use only counts in an occupied unit). */
+function stepIdle(d: NoUseDetector | RegisterStaleDetector, m: Memory<'no-use' | 'register-stale'>, reading: Reading, applies: boolean): Step | null {
   const value = numberOf(reading, d.metric);
   if (value === undefined) return null;
-  if (m.last === null || m.since === null) return { memory: { type: 'no-use', last: value, since: reading.ts }, condition: 'unchanged', value };
+  if (m.last === null || m.since === null) return { memory: { type: d.type, last: value, since: reading.ts }, condition: 'unchanged', value };
   const since = value > m.last ? reading.ts : m.since;
   const idleMs = reading.ts - since;
   return {
-    memory: { type: 'no-use', last: value, since }, condition: level(ctx.occupied && idleMs >= d.periodMs), value,
-    message: `no ${d.metric} used for ${round(idleMs / 3_600_000)} h`,
+    memory: { type: d.type, last: value, since }, condition: level(applies && idleMs >= d.periodMs), value,
+    message: `no ${d.metric} added for ${round(idleMs / 3_600_000)} h`,
   };
 }
 

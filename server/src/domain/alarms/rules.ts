@@ -7,9 +7,8 @@
  *
  * Not yet here, because they need aggregates across devices or over days
  * rather than one device's readings: night flow per plot against its 7-day
- * baseline, water balance per plot, use above a device's own hourly baseline,
- * weekly and monthly test runs missed, duty pump fails and standby does not
- * take over. They belong in `AggregateDetector` next to `feeder-lost`.
+ * baseline, water balance per plot, use above a device's own hourly baseline.
+ * They belong in `AggregateDetector` next to `feeder-lost`.
  */
 import { DEVICE_KINDS, type DeviceKind } from '../../catalogue/kinds.ts';
 import type { Device, DeviceRole } from '../../catalogue/types.ts';
@@ -130,6 +129,13 @@ export interface NoUseDetector {
   readonly periodMs: number;
 }
 
+/** No growth of the register for at least `periodMs`: a scheduled test run that did not happen (run hours stand still). */
+export interface RegisterStaleDetector {
+  readonly type: 'register-stale';
+  readonly metric: string;
+  readonly periodMs: number;
+}
+
 /** Detectors judged on one device's readings, in event time (detectors.ts `evaluate`). */
 export type ReadingDetector =
   | ThresholdDetector
@@ -140,7 +146,8 @@ export type ReadingDetector =
   | RegisterJumpDetector
   | RegisterIncreaseDetector
   | ContinuousUseDetector
-  | NoUseDetector;
+  | NoUseDetector
+  | RegisterStaleDetector;
 
 /** No message of any channel for more than max(factor × the kind's report interval, minMs) of wall-clock time. */
 export interface SilenceDetector {
@@ -195,7 +202,7 @@ export type ReadingRule = Rule & { readonly detector: ReadingDetector };
 
 const READING_DETECTORS: ReadonlySet<Detector['type']> = new Set<ReadingDetector['type']>([
   'threshold', 'condition', 'rate-of-change', 'flat-line', 'register-decrease', 'register-jump',
-  'register-increase', 'continuous-use', 'no-use',
+  'register-increase', 'continuous-use', 'no-use', 'register-stale',
 ]);
 
 export function isReadingRule(rule: Rule): rule is ReadingRule {
@@ -260,6 +267,15 @@ export const RULES: readonly Rule[] = [
     ], { report: 'pressure_mpa', onDelayMs: 30 * SECOND, offDelayMs: 30 * SECOND }),
   },
   {
+    // Every pump's outlet sensor sees the header: the standby idle while it sags means the changeover failed.
+    id: 'booster-pump.standby-not-started', kinds: ['booster-pump'], roles: ['standby'], priority: 2, ticket: 'maintenance',
+    title: { en: 'Booster pumps: header pressure lost and the standby pump did not start', zh: '生活水泵：管网压力丢失而备用泵未启动' },
+    detector: condition([
+      { metric: 'running', op: 'eq', value: false },
+      { metric: 'pressure_mpa', op: 'lt', value: 0.25 },
+    ], { report: 'pressure_mpa', onDelayMs: 30 * SECOND, offDelayMs: 30 * SECOND }),
+  },
+  {
     // Power normal distinguishes a burst main or a closed valve from running dry.
     id: 'booster-pump.pressure-low', kinds: ['booster-pump'], priority: 3, ticket: 'maintenance',
     title: { en: 'Booster pump outlet pressure low while running', zh: '生活水泵运行中出口压力低' },
@@ -313,6 +329,18 @@ export const RULES: readonly Rule[] = [
     detector: threshold('fuel_pct', 'lt', 66, { deadband: 1, onDelayMs: 5 * MINUTE }),
   },
   {
+    // NFPA 25: the diesel pump runs 30 min every week; a day's grace before the test counts as missed.
+    id: 'fire-pump.weekly-test-missed', kinds: ['fire-pump'], roles: ['diesel'], priority: 2, ticket: 'maintenance',
+    title: { en: 'Diesel fire pump weekly test run missed', zh: '柴油消防泵未进行每周试运行' },
+    detector: { type: 'register-stale', metric: 'run_hours', periodMs: 8 * DAY },
+  },
+  {
+    // NFPA 25: the electric pump runs monthly; first Mondays can be five weeks apart, plus a day's grace.
+    id: 'fire-pump.monthly-test-missed', kinds: ['fire-pump'], roles: ['electric'], priority: 2, ticket: 'maintenance',
+    title: { en: 'Electric fire pump monthly test run missed', zh: '电动消防泵未进行每月试运行' },
+    detector: { type: 'register-stale', metric: 'run_hours', periodMs: 36 * DAY },
+  },
+  {
     id: 'fire-pump.jockey-short-cycling', kinds: ['fire-pump'], roles: ['jockey'], priority: 3, ticket: 'maintenance',
     title: { en: 'Jockey pump short-cycling (more than 6 starts an hour): leak in the fire main suspected', zh: '稳压泵频繁启停（每小时超过6次）：疑似消防管网泄漏' },
     detector: { type: 'register-increase', metric: 'starts', windowMs: HOUR, max: 6 },
@@ -326,7 +354,8 @@ export const RULES: readonly Rule[] = [
       { metric: 'between_floors', op: 'eq', value: true },
       { metric: 'door', op: 'eq', value: 'closed' },
       { metric: 'load_kg', op: 'gt', value: 15 },
-    ], { steady: ['floor'], report: 'load_kg', onDelayMs: 30 * SECOND }),
+    // Floor and trip count steady: seen between floors twice with a trip completed in between, it was moving, not stuck.
+    ], { steady: ['floor', 'trips'], report: 'load_kg', onDelayMs: 30 * SECOND }),
   },
   {
     id: 'elevator.door-cycles', kinds: ['elevator'], priority: 4, ticket: 'maintenance',
@@ -354,6 +383,13 @@ export const RULES: readonly Rule[] = [
     id: 'generator.battery-low', kinds: ['generator'], priority: 2, ticket: 'maintenance',
     title: { en: 'Generator starting battery low', zh: '发电机启动电池电压低' },
     detector: threshold('battery_v', 'lt', 23, { deadband: 0.5, onDelayMs: 2 * MINUTE }),
+  },
+
+  {
+    // NFPA 110: exercised weekly; a day's grace before the test counts as missed.
+    id: 'generator.test-missed', kinds: ['generator'], priority: 3, ticket: 'maintenance',
+    title: { en: 'Generator weekly test run missed', zh: '发电机未进行每周试运行' },
+    detector: { type: 'register-stale', metric: 'run_hours', periodMs: 8 * DAY },
   },
 
   // Hydrants
@@ -436,9 +472,11 @@ export const RULES: readonly Rule[] = [
     detector: { type: 'register-jump', metric: 'energy_kwh', maxPerHour: 60, minSpanMs: 15 * MINUTE },
   },
   {
+    // Every quarter-hour, not every hour: a household up at night (a flush at 02:00, another at 03:00) can fill
+    // 24 hours one by one, but a home is quiet for at least one quarter-hour in a day; a leak never is.
     id: 'water-meter.continuous-flow', kinds: ['water-meter'], roles: ['household', 'shop'], priority: 3, ticket: 'patrol',
-    title: { en: 'Water used in every hour for 24 hours: leak suspected', zh: '连续24小时每小时都有用水：疑似漏水' },
-    detector: { type: 'continuous-use', metric: 'volume_m3', bucketMs: HOUR, buckets: 24 },
+    title: { en: 'Water used in every quarter-hour for 24 hours: leak suspected', zh: '连续24小时每刻钟都有用水：疑似漏水' },
+    detector: { type: 'continuous-use', metric: 'volume_m3', bucketMs: 15 * MINUTE, buckets: 96 },
   },
   {
     id: 'water-meter.no-use', kinds: ['water-meter'], roles: ['household'], priority: 4, ticket: 'patrol',
