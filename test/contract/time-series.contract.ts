@@ -210,6 +210,67 @@ export function describeTimeSeriesStoreContract(name: string, makeStore: () => P
       }
     });
 
+    describe('totals over a set of devices', () => {
+      const [m1, m2, fresh, quiet] = [device('tot-1'), device('tot-2'), device('tot-new'), device('tot-quiet')];
+      const total = (agg: 'delta' | 'mean' | 'sum', deviceIds: string[], metric = 'kwh', from = T0, to = T0 + 3 * MINUTE) =>
+        store.rangeTotal({ deviceIds, metric, agg, from, to, everyMs: MINUTE });
+      beforeAll(async () => {
+        await store.write([
+          // m1: baseline 100 before `from`, then +2 in minute 0, nothing in minute 1, +5 in minute 2.
+          reading(m1, T0 - 10 * MINUTE, 1, { kwh: 100, kw: 1 }),
+          reading(m1, T0 + 20 * SECOND, 2, { kwh: 101, kw: 2 }),
+          reading(m1, T0 + 40 * SECOND, 3, { kwh: 102, kw: 4 }),
+          reading(m1, T0 + 2 * MINUTE + 10 * SECOND, 4, { kwh: 107, kw: 6 }),
+          // m2: baseline 50, +1 in minute 0, +3 in minute 1.
+          reading(m2, T0 - 30 * SECOND, 1, { kwh: 50, kw: 10 }),
+          reading(m2, T0 + 30 * SECOND, 2, { kwh: 51, kw: 10 }),
+          reading(m2, T0 + MINUTE + 30 * SECOND, 3, { kwh: 54, kw: 20 }),
+          // fresh: no reading before `from`; counts from its first one: +4 in minute 1 (first 10 in the bucket), +1 in minute 2.
+          reading(fresh, T0 + MINUTE + 5 * SECOND, 1, { kwh: 10 }),
+          reading(fresh, T0 + MINUTE + 50 * SECOND, 2, { kwh: 14 }),
+          reading(fresh, T0 + 2 * MINUTE + 50 * SECOND, 3, { kwh: 15 }),
+          // quiet: only a reading long before.
+          reading(quiet, T0 - DAY, 1, { kwh: 7 }),
+        ]);
+      });
+
+      it('delta: each meter\'s consumption per bucket, added up', async () => {
+        const buckets = await total('delta', [m1, m2]);
+        expect(starts(buckets)).toEqual([0, MINUTE, 2 * MINUTE]);
+        expect(values(buckets)).toEqual([3, 3, 5]);
+      });
+
+      it('delta: a meter new in the range counts from its first reading; a silent one adds nothing', async () => {
+        expect(values(await total('delta', [m1, m2, fresh, quiet, device('tot-unknown')]))).toEqual([3, 7, 6]);
+        expect(values(await total('delta', [quiet]))).toEqual([null, null, null]);
+      });
+
+      it('mean adds up the devices\' means; sum adds up every reading', async () => {
+        expect(values(await total('mean', [m1, m2], 'kw'))).toEqual([13, 20, 6]);
+        expect(values(await total('sum', [m1, m2], 'kw'))).toEqual([16, 20, 6]);
+      });
+
+      it('gives all buckets, empty, for no devices', async () => {
+        expect(values(await total('delta', []))).toEqual([null, null, null]);
+      });
+
+      it('deviceTotals: one value per device over the whole range, matching the buckets', async () => {
+        const ids = [m2, fresh, m1, quiet, device('tot-unknown')];
+        const totals = await store.deviceTotals({ deviceIds: ids, metric: 'kwh', agg: 'delta', from: T0, to: T0 + 3 * MINUTE });
+        expect(totals).toEqual([...ids].sort().map((deviceId) => ({ deviceId, value: { [m1]: 7, [m2]: 4, [fresh]: 5 }[deviceId] ?? null })));
+        const buckets = await total('delta', ids);
+        expect(buckets.reduce((sum, b) => sum + (b.value ?? 0), 0)).toBe(16);
+        const means = await store.deviceTotals({ deviceIds: [m1], metric: 'kw', agg: 'mean', from: T0, to: T0 + 3 * MINUTE });
+        expect(means[0]?.value).toBeCloseTo(4, 9);
+        expect(await store.deviceTotals({ deviceIds: [], metric: 'kwh', agg: 'delta', from: T0, to: T0 + MINUTE })).toEqual([]);
+      });
+
+      it('rejects an aggregate it does not total, with a code', async () => {
+        await expect(store.rangeTotal({ deviceIds: [m1], metric: 'kwh', agg: 'max' as 'sum', from: T0, to: T0 + MINUTE, everyMs: MINUTE }))
+          .rejects.toMatchObject({ code: expect.any(String) });
+      });
+    });
+
     it('round-trips a large batch (5,000 readings)', async () => {
       const meter = device('bulk');
       const batch = Array.from({ length: 5_000 }, (_, i) => reading(meter, T0 + i * SECOND, i, { n: 1, i }));

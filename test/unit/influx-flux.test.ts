@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { latestQuery, rangeQuery, type FluxRange } from '../../server/src/adapters/influx/flux.ts';
+import { latestQuery, rangeQuery, totalQuery, type FluxRange, type FluxTotal } from '../../server/src/adapters/influx/flux.ts';
 import { chooseResolution, cumulativeMetrics, rollupBucket, rollupTasks } from '../../server/src/adapters/influx/rollups.ts';
 
 const HOUR = 3_600_000;
@@ -97,6 +97,94 @@ ${series('telemetry_1h', '2024-01-01T00:00:00.000Z', '2024-01-01T03:00:00.000Z',
   it('escapes a malicious device id and metric', () => {
     const query = rangeQuery({ ...base, deviceId: MALICIOUS, metric: 'm" or true or "' }).toString();
     expect(query).toContain('r.device == "x\\") |> drop()" and r._field == "m\\" or true or \\""');
+  });
+});
+
+describe('totalQuery', () => {
+  const base: FluxTotal = {
+    bucket: 'telemetry', site: 'bv', deviceIds: ['WM-1', 'WM-2'], metric: 'volume_m3',
+    from: Date.UTC(2024, 0, 1, 0, 30), to: Date.UTC(2024, 0, 1, 3), everyMs: HOUR, agg: 'delta', resolution: 'raw',
+  };
+  const series = (bucket: string, start: string, stop: string, extra = '') => `from(bucket: "${bucket}")
+  |> range(start: time(v: "${start}"), stop: time(v: "${stop}"))
+  |> filter(fn: (r) => r.site == "bv" and r._field == "volume_m3"${extra})
+  |> filter(fn: (r) => r.device == "WM-1" or r.device == "WM-2")
+  |> ${NUMERIC}
+  |> toFloat()
+  |> group(columns: ["device"])`;
+  const inRange = series('telemetry', '2024-01-01T00:30:00.000Z', '2024-01-01T03:00:00.000Z');
+
+  it('delta: per device a baseline (last before, else first in range), last per window, difference, summed per window', () => {
+    expect(totalQuery(base).toString()).toBe(`import "types"
+
+before = ${series('telemetry', '1970-01-01T00:00:00.000Z', '2024-01-01T00:30:00.000Z')}
+  |> last()
+  |> keep(columns: ["_time", "_value", "device"])
+
+firsts = ${inRange}
+  |> first()
+  |> keep(columns: ["_time", "_value", "device"])
+
+baseline = union(tables: [before, firsts])
+  |> group(columns: ["device"])
+  |> sort(columns: ["_time"])
+  |> first()
+  |> map(fn: (r) => ({r with _time: time(v: "1970-01-01T00:00:00.000Z")}))
+
+lasts = ${inRange}
+  |> aggregateWindow(every: duration(v: "3600000ms"), fn: last, createEmpty: false, timeSrc: "_start")
+  |> keep(columns: ["_time", "_value", "device"])
+
+union(tables: [baseline, lasts])
+  |> group(columns: ["device"])
+  |> sort(columns: ["_time"])
+  |> difference()
+  |> group(columns: ["_time"])
+  |> sum()
+  |> group()
+  |> sort(columns: ["_time"])`);
+  });
+
+  it('delta per device over the whole range (deviceTotals): the last value, one row per device', () => {
+    const query = totalQuery({ ...base, everyMs: null }).toString();
+    expect(query).toContain(`lasts = ${inRange}
+  |> last()
+  |> keep(columns: ["_time", "_value", "device"])`);
+    expect(query.endsWith('|> difference()\n  |> keep(columns: ["device", "_value"])')).toBe(true);
+  });
+
+  it('delta on the hourly roll-up reads the stored last values, the range widened to whole hours', () => {
+    const query = totalQuery({ ...base, bucket: 'telemetry_1h', resolution: '1h' }).toString();
+    expect(query.match(/r\.agg == "last"/g)).toHaveLength(3);
+    expect(query).toContain('range(start: time(v: "2024-01-01T00:00:00.000Z"), stop: time(v: "2024-01-01T03:00:00.000Z"))');
+  });
+
+  it('delta from the epoch has no "before"', () => {
+    const query = totalQuery({ ...base, from: 0 }).toString();
+    expect(query).not.toContain('before');
+    expect(query).toContain('baseline = union(tables: [firsts])');
+  });
+
+  it.each(['sum', 'mean'] as const)('%s: per device per window, summed per window; raw readings even when a roll-up is offered', (agg) => {
+    expect(totalQuery({ ...base, agg, resolution: '1h' }).toString()).toBe(`import "types"
+
+${inRange}
+  |> aggregateWindow(every: duration(v: "3600000ms"), fn: ${agg}, createEmpty: false, timeSrc: "_start")
+  |> keep(columns: ["_time", "_value", "device"])
+  |> group(columns: ["_time"])
+  |> sum()
+  |> group()
+  |> sort(columns: ["_time"])`);
+    expect(totalQuery({ ...base, agg, everyMs: null }).toString()).toBe(`import "types"
+
+${inRange}
+  |> ${agg}()
+  |> keep(columns: ["device", "_value"])`);
+  });
+
+  it('escapes every device id', () => {
+    const query = totalQuery({ ...base, deviceIds: ['WM-1', MALICIOUS] }).toString();
+    expect(query).toContain('|> filter(fn: (r) => r.device == "WM-1" or r.device == "x\\") |> drop()")\n');
   });
 });
 

@@ -28,6 +28,33 @@ export interface RangeQuery {
   readonly agg: Aggregate;
 }
 
+/**
+ * Aggregates over a set of devices: each device is aggregated per bucket as in
+ * RangeQuery, then the devices' values are added up. `delta` gives the set's
+ * consumption (the sum of each meter's own consumption), `mean` e.g. the
+ * set's total power (the sum of each device's mean), `sum` the sum of every reading.
+ */
+export const TOTAL_AGGREGATES = ['delta', 'mean', 'sum'] as const;
+export type TotalAggregate = (typeof TOTAL_AGGREGATES)[number];
+
+export interface TotalQuery {
+  readonly deviceIds: readonly string[];
+  readonly metric: string;
+  /** Inclusive start, epoch ms. */
+  readonly from: number;
+  /** Exclusive end, epoch ms. */
+  readonly to: number;
+  /** Bucket width in ms, aligned as in RangeQuery. */
+  readonly everyMs: number;
+  readonly agg: TotalAggregate;
+}
+
+/** One value per device over the whole of [from, to) (no buckets). */
+export type DeviceTotalsQuery = Omit<TotalQuery, 'everyMs'>;
+
+/** `value` is null when the device has nothing to aggregate (for delta: no reading in the range, or none before it). */
+export interface DeviceTotal { readonly deviceId: string; readonly value: number | null }
+
 /** A bucket starts at `ts`; `value` is null when the bucket holds no reading. */
 export interface Bucket { readonly ts: number; readonly value: number | null }
 
@@ -41,6 +68,14 @@ export interface TimeSeriesStore {
   latest(deviceIds?: readonly string[]): Promise<Reading[]>;
   /** Every bucket in [from, to), empty ones included (value null). Numeric and boolean (0/1) metrics only. */
   range(query: RangeQuery): Promise<Bucket[]>;
+  /**
+   * Every bucket in [from, to) with the devices' aggregates added up (see
+   * TotalQuery); null where none of the devices has a value. Devices without
+   * readings are left out of the sum, not counted as 0.
+   */
+  rangeTotal(query: TotalQuery): Promise<Bucket[]>;
+  /** One entry per named device (unknown ones with value null), sorted by device id. */
+  deviceTotals(query: DeviceTotalsQuery): Promise<DeviceTotal[]>;
   health(): Promise<StoreHealth>;
   close(): Promise<void>;
 }

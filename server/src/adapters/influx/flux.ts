@@ -6,7 +6,7 @@
  * append its own pipeline.
  */
 import { flux, fluxDateTime, fluxDuration, fluxExpression, type ParameterizedQuery } from '@influxdata/influxdb-client';
-import type { Aggregate } from '../../ports/time-series.ts';
+import type { Aggregate, TotalAggregate } from '../../ports/time-series.ts';
 import { RESOLUTION_MS, type Resolution } from './rollups.ts';
 
 /** `range()` needs bounds; readings keep event time, which may lie ahead of the wall clock (accelerated simulation). */
@@ -119,4 +119,100 @@ union(tables: [before, buckets])
   return fluxExpression(`${header}${numericSeries(q, start, stop, source.rollup)}
   |> aggregateWindow(every: ${every(q.everyMs)}, fn: ${source.fn}, createEmpty: true, timeSrc: "_start")
   |> keep(columns: ["_time", "_value"])`);
+}
+
+export interface FluxTotal {
+  readonly bucket: string;
+  readonly site: string;
+  readonly deviceIds: readonly string[];
+  readonly metric: string;
+  readonly from: number;
+  readonly to: number;
+  /** null: one value per device over the whole range (deviceTotals). */
+  readonly everyMs: number | null;
+  readonly agg: TotalAggregate;
+  /** Roll-ups serve delta only (their stored `last`); sum and mean read raw readings. */
+  readonly resolution: Resolution;
+}
+
+/** Readings of the named devices' metric in [start, stop), as floats; one table per device. */
+function setSeries(q: FluxTotal, start: number, stop: number, rollup: string | null): string {
+  const devices = q.deviceIds.map((id) => flux`r.device == ${id}`.toString()).join(' or ');
+  const rollupFilter = rollup === null ? '' : flux` and r.agg == ${rollup}`.toString();
+  return flux`from(bucket: ${q.bucket})
+  |> range(start: ${time(start)}, stop: ${time(stop)})
+  |> filter(fn: (r) => r.site == ${q.site} and r._field == ${q.metric}${fluxExpression(rollupFilter)})
+  |> filter(fn: (r) => ${fluxExpression(devices)})
+  |> filter(fn: (r) => types.isType(v: r._value, type: "float") or types.isType(v: r._value, type: "int") or types.isType(v: r._value, type: "uint") or types.isType(v: r._value, type: "bool"))
+  |> toFloat()
+  |> group(columns: ["device"])`.toString();
+}
+
+/**
+ * The queries of rangeTotal (everyMs set) and deviceTotals (everyMs null),
+ * with the semantics of the SQL store: per device, then added up.
+ *
+ * - delta: per device a baseline (the last reading before the range, else
+ *   the first one in it, dated at the epoch so that it sorts first), the last
+ *   value of each window (or of the whole range), then `difference()`. For
+ *   totals the differences are summed per window time.
+ * - sum/mean: per device `aggregateWindow` (or `sum()`/`mean()` over the
+ *   range); for totals summed per window time.
+ *
+ * Rows: `_time`, `_value` for totals (empty windows missing; the store fills
+ * them), `device`, `_value` for deviceTotals.
+ */
+export function totalQuery(q: FluxTotal): ParameterizedQuery {
+  const rolled = q.agg === 'delta' && q.resolution !== 'raw';
+  const width = rolled ? RESOLUTION_MS[q.resolution as Exclude<Resolution, 'raw'>] : 1;
+  const start = Math.floor(q.from / width) * width;
+  const stop = Math.ceil(q.to / width) * width;
+  const rollup = rolled ? 'last' : null;
+  const header = 'import "types"\n\n';
+  const perTime = `
+  |> group(columns: ["_time"])
+  |> sum()
+  |> group()
+  |> sort(columns: ["_time"])`;
+
+  if (q.agg !== 'delta') {
+    const fn = q.agg;
+    if (q.everyMs === null) {
+      return fluxExpression(`${header}${setSeries(q, start, stop, null)}
+  |> ${fn}()
+  |> keep(columns: ["device", "_value"])`);
+    }
+    return fluxExpression(`${header}${setSeries(q, start, stop, null)}
+  |> aggregateWindow(every: ${every(q.everyMs)}, fn: ${fn}, createEmpty: false, timeSrc: "_start")
+  |> keep(columns: ["_time", "_value", "device"])${perTime}`);
+  }
+
+  const lasts = q.everyMs === null
+    ? `${setSeries(q, start, stop, rollup)}
+  |> last()
+  |> keep(columns: ["_time", "_value", "device"])`
+    : `${setSeries(q, start, stop, rollup)}
+  |> aggregateWindow(every: ${every(q.everyMs)}, fn: last, createEmpty: false, timeSrc: "_start")
+  |> keep(columns: ["_time", "_value", "device"])`;
+  const befores = start <= EARLIEST.getTime() ? '' : `before = ${setSeries(q, EARLIEST.getTime(), start, rollup)}
+  |> last()
+  |> keep(columns: ["_time", "_value", "device"])
+
+`;
+  return fluxExpression(`${header}${befores}firsts = ${setSeries(q, start, stop, rollup)}
+  |> first()
+  |> keep(columns: ["_time", "_value", "device"])
+
+baseline = union(tables: [${befores ? 'before, ' : ''}firsts])
+  |> group(columns: ["device"])
+  |> sort(columns: ["_time"])
+  |> first()
+  |> map(fn: (r) => ({r with _time: ${time(EARLIEST)}}))
+
+lasts = ${lasts}
+
+union(tables: [baseline, lasts])
+  |> group(columns: ["device"])
+  |> sort(columns: ["_time"])
+  |> difference()${q.everyMs === null ? '\n  |> keep(columns: ["device", "_value"])' : perTime}`);
 }

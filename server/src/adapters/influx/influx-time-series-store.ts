@@ -25,9 +25,11 @@ import { HttpError, InfluxDB, type QueryApi, type WriteApi } from '@influxdata/i
 import type { Device } from '../../catalogue/types.ts';
 import type { MetricValue } from '../../contract.ts';
 import { systemClock, type Clock } from '../../ports/clock.ts';
-import type { Bucket, RangeQuery, Reading, StoreHealth, TimeSeriesStore } from '../../ports/time-series.ts';
-import { validateRangeQuery } from '../sql/time-series-store.ts';
-import { latestQuery, rangeQuery } from './flux.ts';
+import type {
+  Bucket, DeviceTotal, DeviceTotalsQuery, RangeQuery, Reading, StoreHealth, TimeSeriesStore, TotalQuery,
+} from '../../ports/time-series.ts';
+import { validateRangeQuery, validateTotalQuery } from '../sql/time-series-store.ts';
+import { latestQuery, rangeQuery, totalQuery } from './flux.ts';
 import { readingsToLines, SEQ_FIELD, seriesTags } from './line-protocol.ts';
 import { chooseResolution, rollupBucket } from './rollups.ts';
 
@@ -171,6 +173,31 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
     return toBuckets(query, rows);
   }
 
+  async rangeTotal(query: TotalQuery): Promise<Bucket[]> {
+    validateTotalQuery(query);
+    if (query.deviceIds.length === 0) return toBuckets(query, []);
+    const rows = await this.queryTotals(query, query.everyMs);
+    return toBuckets(query, rows);
+  }
+
+  async deviceTotals(query: DeviceTotalsQuery): Promise<DeviceTotal[]> {
+    validateTotalQuery({ ...query, everyMs: query.to - query.from });
+    if (query.deviceIds.length === 0) return [];
+    const rows = await this.queryTotals(query, null);
+    const values = new Map(rows.map((row) => [row.device, row._value]));
+    return [...new Set(query.deviceIds)].sort().map((deviceId) => ({ deviceId, value: values.get(deviceId) ?? null }));
+  }
+
+  private async queryTotals(query: DeviceTotalsQuery, everyMs: number | null): Promise<TotalRow[]> {
+    // A roll-up serves whole hours (days): the range of deviceTotals must be made of them too.
+    const resolution = chooseResolution(everyMs ?? gcdOf(query.from, query.to), this.options.rollups ?? false);
+    const bucket = resolution === 'raw' || query.agg !== 'delta' ? this.connection.bucket : rollupBucket(this.connection.bucket, resolution);
+    await this.flushQuietly();
+    return this.queryApi.collectRows<TotalRow>(totalQuery({
+      ...query, everyMs, bucket, site: this.options.site, resolution: bucket === this.connection.bucket ? 'raw' : resolution,
+    }));
+  }
+
   stats(): InfluxWriteStats {
     return {
       pending: Math.max(0, this.accepted - this.written - this.dropped),
@@ -284,9 +311,17 @@ export function newestReadings(rows: readonly LatestRow[]): Reading[] {
 }
 
 interface RangeRow { _time: string; _value: number | null; agg?: string }
+interface TotalRow extends RangeRow { device: string }
+
+/** The largest bucket width both ends of a range are aligned to (for choosing a roll-up). */
+function gcdOf(a: number, b: number): number {
+  let [x, y] = [Math.abs(a), Math.abs(b)];
+  while (y !== 0) [x, y] = [y, x % y];
+  return x;
+}
 
 /** Every bucket of the query, filled from the rows (a row's time may be `from` when Flux clipped the first window). */
-export function toBuckets(query: RangeQuery, rows: readonly RangeRow[]): Bucket[] {
+export function toBuckets(query: Pick<RangeQuery, 'from' | 'to' | 'everyMs'>, rows: readonly RangeRow[]): Bucket[] {
   const alignDown = (ms: number) => Math.floor(ms / query.everyMs) * query.everyMs;
   const first = alignDown(query.from);
   const last = alignDown(query.to - 1);
