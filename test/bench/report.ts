@@ -1,0 +1,75 @@
+/** The bench's figures as plain-text tables, with the issue's targets next to them. */
+import type { EngineResult } from './run.ts';
+import type { Percentiles } from './stats.ts';
+
+function table(header: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  const line = (r: readonly string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+}
+
+const pct = (p: Percentiles | null) => (p ? `${p.p50} / ${p.p95} / ${p.p99} (n=${p.n})` : 'n/a');
+const med = (p: Percentiles | null) => (p ? `p50 ${p.p50}, p95 ${p.p95}, max ${p.max} (n=${p.n})` : 'n/a');
+
+export function formatReport(results: readonly EngineResult[], quick: boolean): string {
+  const out: string[] = [`EstateWatch bench (${quick ? 'QUICK: short steps, 2 days of history' : 'full'})`];
+  for (const r of results) {
+    out.push('', `=== ${r.engine === 'embedded' ? 'embedded: aedes + PGlite' : 'real: Mosquitto + PostgreSQL'} ===`);
+    for (const [phase, error] of Object.entries(r.errors)) out.push(`!! ${phase} failed: ${error}`);
+
+    if (r.ingest) {
+      const i = r.ingest;
+      out.push('', `Ingest (${i.engine}); target ≥ ${r.engine === 'real' ? '20,000' : '10,000'} msgs/s with nothing lost`);
+      out.push(table(
+        ['offered/s', 'sent/s', 'accepted/s', 'written/s', 'backlog max', 'growth/s', 'srv CPU%', 'gen CPU%', 'RSS MB', 'loop p99 ms', 'frames', 'drain ms', 'verdict'],
+        i.steps.map((s) => [s.offered, s.sent, s.accepted, s.written, s.backlogMax, s.backlogGrowth, s.serverCpuPercent, s.generatorCpuPercent, s.rssMb, s.loopDelayP99Ms, s.pushFrames, s.drainMs, s.verdict]),
+      ));
+      out.push(`sustained: ${i.saturationOffered === null ? 'no step' : `${i.saturationOffered}/s offered, ${i.ingestMsgsPerS} rows/s written`}; ` +
+        `totals: sent ${i.totals.sent}, accepted ${i.totals.accepted}, rows ${i.totals.rowsInTable} → ${i.totals.nothingLost ? 'nothing lost' : 'NOT all accounted'}`);
+      if (i.profile) {
+        out.push(`CPU profile of the server (${i.cpuProfile}): busy ${i.profile.busyPercent}% of ${i.profile.totalMs} ms`);
+        out.push(table(['self %', 'module'], i.profile.modules.slice(0, 10).map((m) => [m.percent, m.name])));
+        out.push(table(['self %', 'function'], i.profile.functions.slice(0, 12).map((f) => [f.percent, f.name])));
+      }
+    }
+
+    if (r.latency) {
+      const { idle, underLoad } = r.latency;
+      const title = idle.kind === 'alarm' ? 'Alarm latency' : 'Push latency (NOT alarm latency: no alarms plugin)';
+      out.push('', `${title}, ms p50 / p95 / p99; target (alarm → ticket) p50 ≤ 10, p99 ≤ 100 under 5,000 msgs/s`);
+      out.push(`  measures: ${idle.measures}`);
+      out.push(table(['', 'first event', 'ticket', 'timeouts'], [
+        ['idle', pct(idle.first), pct(idle.ticket), idle.timeouts],
+        [`under ${underLoad.backgroundRate}/s (accepted ≈${underLoad.backgroundAccepted}/s)`, pct(underLoad.first), pct(underLoad.ticket), underLoad.timeouts],
+      ]));
+    }
+
+    if (r.normalLoad) {
+      out.push('', 'Event-loop delay at the estate\'s normal load (simulated fleet); target p99 ≤ 20 ms');
+      out.push(table(['fleet speed', 'msgs/s', 'loop p99 ms', 'loop max ms', 'srv CPU%', 'fleet lag ms'],
+        r.normalLoad.map((n) => [`${n.speed}x`, n.msgsPerS, n.loopDelayP99Ms, n.loopDelayMaxMs, n.serverCpuPercent, n.fleetLagMs])));
+    }
+
+    if (r.soak) {
+      const s = r.soak;
+      out.push('', `Memory soak: fleet at ${s.speed}x (${s.msgsPerS} msgs/s ≈ 10 estates) for ${s.seconds} s; target flat`);
+      out.push(`  RSS MB start ${s.rssMb.start}, end ${s.rssMb.end}, max ${s.rssMb.max}, slope ${s.rssMb.slopeMbPerMin} MB/min; ` +
+        `heap MB start ${s.heapUsedMb.start}, end ${s.heapUsedMb.end}, slope ${s.heapUsedMb.slopeMbPerMin} MB/min (${s.samples} samples)`);
+    }
+
+    if (r.trends) {
+      const t = r.trends;
+      out.push('', `Trend queries (${t.engine}) over ${t.days} days of every meter, hourly${t.days < 90 ? ' (QUICK: not the 90 days of the target)' : ''}; ms`);
+      out.push(`  history: ${t.load.rows} rows in ${t.load.seconds} s (${t.load.writeSeconds} s in store.write, ${t.load.rowsPerS} rows/s)`);
+      out.push(table(['query', 'ms', 'target'], [
+        ['device week, hourly', med(t.deviceWeekHourly), 'p95 ≤ 50'],
+        ['device year, daily', med(t.deviceYearDaily), '—'],
+        [`plot ${t.plot.id} month, hourly (${t.plot.meters} meters)`, med(t.plotMonthHourly), '≤ 100'],
+        [`plot ${t.plot.id} year, daily (${t.plot.meters} meters)`, med(t.plotYearDaily), '≤ 100'],
+      ]));
+      out.push(`  plot totals: ${t.plotMethod}`);
+    }
+  }
+  return out.join('\n');
+}
