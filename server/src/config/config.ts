@@ -30,7 +30,13 @@ export const ConfigSchema = Type.Object({
   SIMULATE: Type.Optional(Type.Boolean()),
   SIM_SPEED: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100_000 })),
   SIM_SEED: Type.Optional(Type.Integer()),
+  SIM_HISTORY_DAYS: Type.Optional(Type.Integer({ minimum: 0, maximum: 366, description: 'whole days, 0 to 366' })),
   SITE_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 12, maxLength: 200, description: 'at least 12 characters' })),
+  SESSION_TTL_HOURS: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 24 * 30, description: 'hours, more than 0 and at most 720' })),
+  COOKIE_SECURE: Type.Optional(Type.Union([Type.Boolean(), Type.Literal('auto')], { description: 'true, false or auto' })),
+  TRUST_PROXY: Type.Optional(Type.Boolean({ description: 'true or false' })),
+  DEVICE_SECRET: Type.Optional(Type.String({ minLength: 16, description: 'at least 16 characters' })),
 });
 
 type Raw = Static<typeof ConfigSchema>;
@@ -46,7 +52,20 @@ export interface Config {
   simulate: boolean;
   simSpeed: number;
   simSeed: number;
+  /** Days of simulated history written on a first start with SIMULATE on; 0: none. */
+  simHistoryDays: number;
   siteFile: string | null;
+  auth: {
+    /** The first admin's password; generated and printed once when absent. */
+    adminPassword: string | null;
+    sessionTtlMs: number;
+    /** 'auto': Secure when the request came over HTTPS (behind a proxy: with trustProxy). */
+    cookieSecure: boolean | 'auto';
+    /** Behind a reverse proxy: take the client address and protocol from X-Forwarded-*. */
+    trustProxy: boolean;
+    /** Derives the embedded broker's device passwords; generated and kept under DATA_DIR when absent. */
+    deviceSecret: string | null;
+  };
 }
 
 export class ConfigError extends Error {
@@ -57,7 +76,8 @@ export class ConfigError extends Error {
 }
 
 const BOOLEAN_WORDS: Record<string, boolean> = { '1': true, true: true, yes: true, on: true, '0': false, false: false, no: false, off: false };
-const NUMERIC_KEYS = new Set(['PORT', 'MQTT_PORT', 'SIM_SPEED', 'SIM_SEED']);
+const NUMERIC_KEYS = new Set(['PORT', 'MQTT_PORT', 'SIM_SPEED', 'SIM_SEED', 'SIM_HISTORY_DAYS', 'SESSION_TTL_HOURS']);
+const BOOLEAN_KEYS = new Set(['SIMULATE', 'COOKIE_SECURE', 'TRUST_PROXY']);
 
 /** Turns env strings into the schema's types; leaves unparseable ones as they are, for the schema to report. */
 function coerce(env: Record<string, string | undefined>): Record<string, unknown> {
@@ -66,7 +86,8 @@ function coerce(env: Record<string, string | undefined>): Record<string, unknown
     const raw = env[key];
     if (raw === undefined || raw === '') continue;
     if (NUMERIC_KEYS.has(key)) out[key] = /^-?\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : raw;
-    else if (key === 'SIMULATE') out[key] = BOOLEAN_WORDS[raw.trim().toLowerCase()] ?? raw;
+    else if (key === 'COOKIE_SECURE' && raw.trim().toLowerCase() === 'auto') out[key] = 'auto';
+    else if (BOOLEAN_KEYS.has(key)) out[key] = BOOLEAN_WORDS[raw.trim().toLowerCase()] ?? raw;
     else out[key] = raw;
   }
   return out;
@@ -109,6 +130,14 @@ export function loadConfig(env: Record<string, string | undefined>, defaults: Pa
     simulate: r.SIMULATE ?? false,
     simSpeed: r.SIM_SPEED ?? 1,
     simSeed: r.SIM_SEED ?? 1,
+    simHistoryDays: r.SIM_HISTORY_DAYS ?? 14,
     siteFile: r.SITE_FILE ?? null,
+    auth: {
+      adminPassword: r.ADMIN_PASSWORD ?? null,
+      sessionTtlMs: (r.SESSION_TTL_HOURS ?? 12) * 3_600_000,
+      cookieSecure: r.COOKIE_SECURE ?? 'auto',
+      trustProxy: r.TRUST_PROXY ?? false,
+      deviceSecret: r.DEVICE_SECRET ?? null,
+    },
   };
 }

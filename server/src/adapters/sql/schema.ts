@@ -46,3 +46,7 @@ export const deadLetters = pgTable('dead_letters', {
   index('dead_letters_reason_idx').on(t.reason),
 ]);
 
+
+export * from './schema-alarms.ts';
+export * from './schema-auth.ts';
+export * from './schema-tickets.ts';
