@@ -24,6 +24,8 @@ export interface CliOptions {
   readonly sites: number;
   /** Target messages per second over all copies: the speed is set to reach it (null: use --speed). */
   readonly rate: number | null;
+  /** File holding the embedded broker's DEVICE_SECRET: each device then logs in with its derived password. */
+  readonly deviceSecretFile: string | null;
 }
 
 export const HELP = `Usage: npm run sim -- [options]
@@ -39,7 +41,9 @@ Options:
   --building ID        only the devices of this building (e.g. A-03)
   --kind KIND          only devices of this kind: ${DEVICE_KINDS.join(', ')}
   --duration D         stop after D of wall-clock time: 90s, 5m, 2h (default: run until Ctrl-C)
-  --start TIME         simulated start, ISO 8601, e.g. 2025-06-21T00:00:00+08:00 (default: now)
+  --start TIME         simulated start, ISO 8601, e.g. 2025-06-21T00:00:00+08:00 (default: now at
+                       speed 1; faster, the recent past, so that the run reaches the present when
+                       --duration ends, or after an hour: a server refuses readings from the future)
   --interval KIND=S    report interval of KIND in simulated seconds; repeatable
                        (default per kind, e.g. water-meter=900, elevator=5)
   --site-file PATH     site file to simulate (default: the built-in Blue Valley)
@@ -47,6 +51,10 @@ Options:
   --list               list the scenarios with the alarm each must raise, and exit
   --sites N            run N copies of the site, as site ids ID, ID-2 … ID-N (load tests; default 1)
   --rate R             target R messages/s in total: sets the speed (instead of --speed) to reach it
+  --device-secret-file PATH
+                       log every device in to the embedded broker of \`npm start\` with the
+                       password derived from this DEVICE_SECRET file (e.g. data/device-secret);
+                       for another broker, put credentials in the --broker URL
   -h, --help           show this help
 
 Ctrl-C or SIGTERM stops cleanly: every device publishes "offline" first.
@@ -99,6 +107,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
         list: { type: 'boolean' },
         sites: { type: 'string' },
         rate: { type: 'string' },
+        'device-secret-file': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -153,5 +162,6 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     list: values.list ?? false,
     sites,
     rate,
+    deviceSecretFile: values['device-secret-file'] ?? null,
   };
 }

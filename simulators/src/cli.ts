@@ -1,4 +1,6 @@
 /** `npm run sim -- --help`: the simulated fleet as a process. */
+import { readFileSync } from 'node:fs';
+import { devicePassword } from '../../server/src/auth/broker-accounts.ts';
 import { KINDS } from '../../server/src/catalogue/kinds.ts';
 import type { Site } from '../../server/src/catalogue/types.ts';
 import { SiteFileError, loadSite } from '../../server/src/catalogue/load.ts';
@@ -10,6 +12,29 @@ import { SCENARIOS, findScenario, scenarioStartMs, type Scenario } from './scena
 import { selectDevices, type Injection } from './simulation.ts';
 
 const STATS_EVERY_MS = 10_000;
+
+/** The embedded broker's per-device accounts: username = device (or concentrator) id, password derived from the secret. */
+function deviceCredentials(secretFile: string | null): ((username: string) => { username: string; password: string }) | null {
+  if (secretFile === null) return null;
+  let secret: string;
+  try {
+    secret = readFileSync(secretFile, 'utf8').trim();
+  } catch (err) {
+    throw new SimError('SIM_BAD_OPTION', `--device-secret-file ${secretFile} cannot be read: ${(err as Error).message}`);
+  }
+  if (secret.length < 16) throw new SimError('SIM_BAD_OPTION', `--device-secret-file ${secretFile} holds no secret of at least 16 characters`);
+  return (username) => ({ username, password: devicePassword(secret, username) });
+}
+
+/**
+ * Where simulated time starts without --start. Faster than real time, the run replays the
+ * recent past so that it reaches the present when it ends (or after an hour without
+ * --duration): readings from the future are rightly refused by the server.
+ */
+function defaultStart(options: CliOptions, speed: number): number {
+  const wallMs = options.durationMs ?? 3_600_000;
+  return Date.now() - Math.max(0, speed - 1) * wallMs;
+}
 
 function fail(err: unknown): never {
   const usage = err instanceof SiteFileError || (err instanceof SimError && err.code !== 'SIM_BROKER_UNREACHABLE');
@@ -29,20 +54,21 @@ async function main(): Promise<void> {
   }
   const log = (message: string) => process.stdout.write(`${new Date().toISOString()} ${message}\n`);
   const site = loadSite(options.siteFile);
+  const speed = options.rate === null ? options.speed : speedFor(options, site);
   const scenarios = options.scenarios.map((id) => {
     const scenario = findScenario(id);
     if (!scenario) throw new SimError('SIM_BAD_OPTION', `--scenario "${id}" is not in the catalogue (see --list)`);
     return scenario;
   });
-  const startMs = options.startMs ?? Date.now();
+  const startMs = options.startMs ?? defaultStart(options, speed);
   const injections = scenarios.flatMap((scenario): readonly Injection[] => {
     const from = scenarioStartMs(scenario, startMs, new SimEnv(site, options.seed));
     log(`scenario ${scenario.id}: fault starts at simulated ${new Date(from).toISOString()}; expect ${expectation(scenario)}`);
     return scenario.inject(from);
   });
-  const speed = options.rate === null ? options.speed : speedFor(options, site);
   if (options.rate !== null) log(`target ${options.rate} messages/s: speed ${speed.toFixed(2)}x over ${options.sites} site(s)`);
 
+  const credentialsFor = deviceCredentials(options.deviceSecretFile);
   // Copies for load: the same estate under site ids blue-valley, blue-valley-2 …, each with its own seed.
   const fleets: Fleet[] = [];
   for (let n = 1; n <= options.sites; n++) {
@@ -55,6 +81,7 @@ async function main(): Promise<void> {
       intervalsS: options.intervalsS,
       log,
       startMs,
+      ...(credentialsFor && { credentialsFor }),
       ...(n === 1 && injections.length > 0 ? { injections } : {}),
     }));
   }

@@ -209,6 +209,9 @@ async function connect(options: FleetOptions, conn: Connection, statusTopic: (d:
       ...(conn.will ? { will: { topic: statusTopic(device), payload: Buffer.from('offline'), qos: 1 as const, retain: true } } : {}),
     }, false);
   } catch (err) {
-    throw new SimError('SIM_BROKER_UNREACHABLE', `cannot connect to MQTT broker ${options.brokerUrl}: ${(err as Error).message}`);
+    const hint = /username or password|not authorized/i.test((err as Error).message)
+      ? ' (the embedded broker of `npm start` needs --device-secret-file data/device-secret; another broker, credentials in the URL)'
+      : '';
+    throw new SimError('SIM_BROKER_UNREACHABLE', `cannot connect to MQTT broker ${options.brokerUrl}: ${(err as Error).message}${hint}`);
   }
 }

@@ -14,7 +14,7 @@ describe('parseCliArgs', () => {
   it('has defaults for everything', () => {
     expect(parseCliArgs([])).toEqual({
       help: false, brokerUrl: 'mqtt://127.0.0.1:1883', speed: 60, seed: 1, filter: {},
-      durationMs: null, startMs: null, intervalsS: {}, siteFile: null, scenarios: [], list: false, sites: 1, rate: null,
+      durationMs: null, startMs: null, intervalsS: {}, siteFile: null, scenarios: [], list: false, sites: 1, rate: null, deviceSecretFile: null,
     });
   });
 
@@ -23,11 +23,12 @@ describe('parseCliArgs', () => {
       '--broker', 'mqtt://broker:1884', '--speed', '3600', '--seed', '7', '--plot', 'A', '--building', 'A-03', '--kind', 'elevator',
       '--duration', '90s', '--start', '2025-06-21T00:00:00+08:00', '--interval', 'water-meter=60', '--interval', 'elevator=2.5',
       '--site-file', 'site.json', '--scenario', 'leak-A-03-0502', '--scenario', 'pipe-burst-A', '--sites', '3',
+      '--device-secret-file', 'data/device-secret',
     ]);
     expect(options).toEqual({
       help: false, brokerUrl: 'mqtt://broker:1884', speed: 3600, seed: 7, filter: { plot: 'A', building: 'A-03', kind: 'elevator' },
       durationMs: 90_000, startMs: Date.parse('2025-06-20T16:00:00Z'), intervalsS: { 'water-meter': 60, elevator: 2.5 }, siteFile: 'site.json',
-      scenarios: ['leak-A-03-0502', 'pipe-burst-A'], list: false, sites: 3, rate: null,
+      scenarios: ['leak-A-03-0502', 'pipe-burst-A'], list: false, sites: 3, rate: null, deviceSecretFile: 'data/device-secret',
     });
     expect(parseCliArgs(['--rate', '5000', '--list'])).toMatchObject({ rate: 5000, list: true, speed: 60 });
     expect(parseCliArgs(['-h']).help).toBe(true);
