@@ -50,3 +50,24 @@ describe('I18n', () => {
     expect(i18n.time(Date.UTC(2025, 0, 1, 0, 5, 9), 'Asia/Shanghai')).toBe('08:05:09');
   });
 });
+
+describe('metric values', () => {
+  it('translates every word a string metric can take; unknown words pass through', async () => {
+    const { KINDS } = await import('../../../server/src/catalogue/kinds.ts');
+    const words = Object.values(KINDS).flatMap((kind) => Object.values(kind.metrics).flatMap((def) => def.values ?? []));
+    expect(words).toEqual(expect.arrayContaining(['standby', 'running', 'up', 'down', 'open', 'closed']));
+    const zh = new I18n();
+    for (const word of words) expect(zh.value(word), word).toMatch(/[\u4e00-\u9fff]/);
+    const en = new I18n();
+    en.setLang('en');
+    expect(words.map((word) => en.value(word))).toEqual(words);
+    expect(zh.value('a-new-state')).toBe('a-new-state');
+  });
+
+  it('formats booleans and numbers in the locale', () => {
+    const zh = new I18n();
+    expect(zh.value(true)).toBe('是');
+    expect(zh.value(1234.5)).toBe('1,234.5');
+    expect(zh.number(2.345678, 1)).toBe('2.3');
+  });
+});

@@ -1,0 +1,79 @@
+/**
+ * Hash routing between the app's views: a small typed table, the current
+ * route as state. Views are added by adding a row. Unknown hashes fall back
+ * to the first route (the control room), so an old bookmark still opens.
+ */
+import { LIVE_DEVICE_ROLES } from '../../../server/src/auth/roles.ts';
+import type { Role } from '../../../server/src/auth/roles.ts';
+import type { MessageKey } from './i18n.svelte.ts';
+
+/** `roles`: who sees the view in the nav and may open it (the server checks every request anyway). */
+export const ROUTES = [
+  { id: 'control-room', hash: '#/', label: 'nav.controlRoom', roles: LIVE_DEVICE_ROLES },
+  // The roles of TREND_ROLES in server/src/routes/trends.ts (not imported: that file is server code).
+  { id: 'trends', hash: '#/trends', label: 'nav.trends', roles: ['manager', 'admin', 'operator', 'department-supervisor', 'cs-supervisor'] },
+  { id: 'my-tickets', hash: '#/my-tickets', label: 'nav.myTickets', roles: ['technician', 'patrol-officer'] },
+  { id: 'reception', hash: '#/reception', label: 'nav.reception', roles: ['reception', 'cs-supervisor', 'operator', 'admin'] },
+] as const satisfies readonly { id: string; hash: `#/${string}`; label: MessageKey; roles: readonly Role[] }[];
+
+/** The views a role may use, in nav order. */
+export function routesFor(role: Role): Route[] {
+  return ROUTES.filter((route) => (route.roles as readonly Role[]).includes(role));
+}
+
+/** What to show for `route` to `role`: the route itself, or the role's first view when it may not use it. */
+export function allowedRoute(route: Route, role: Role): Route {
+  // By id: the router's current route is a state proxy, not the table's object.
+  const allowed = routesFor(role);
+  return allowed.find((r) => r.id === route.id) ?? allowed[0] ?? route;
+}
+
+export type RouteId = (typeof ROUTES)[number]['id'];
+export type Route = (typeof ROUTES)[number];
+
+/** The route a location hash names ('', '#' and '#/' are the first one). */
+export function routeFor(hash: string): Route {
+  const path = `#/${hash.replace(/^#?\/?/, '').replace(/\/+$/, '')}`;
+  return ROUTES.find((route) => route.hash === path) ?? ROUTES[0];
+}
+
+/** Where the router reads and writes the hash (window.location and its hashchange event in the browser). */
+export interface HashLocation {
+  readonly hash: string;
+  set(hash: string): void;
+  /** Calls `listener` on every change; returns the unsubscribe. */
+  listen(listener: () => void): () => void;
+}
+
+export function browserLocation(): HashLocation {
+  return {
+    get hash() { return window.location.hash; },
+    set: (hash) => { window.location.hash = hash; },
+    listen: (listener) => {
+      window.addEventListener('hashchange', listener);
+      return () => window.removeEventListener('hashchange', listener);
+    },
+  };
+}
+
+export class Router {
+  current = $state<Route>(ROUTES[0]);
+  readonly #location: HashLocation;
+  readonly #stop: () => void;
+
+  constructor(location: HashLocation) {
+    this.#location = location;
+    this.current = routeFor(location.hash);
+    this.#stop = location.listen(() => (this.current = routeFor(this.#location.hash)));
+  }
+
+  go(id: RouteId): void {
+    const route = ROUTES.find((r) => r.id === id) ?? ROUTES[0];
+    this.current = route;
+    if (routeFor(this.#location.hash) !== route) this.#location.set(route.hash);
+  }
+
+  stop(): void {
+    this.#stop();
+  }
+}
