@@ -45,6 +45,15 @@ for (const { engine, open } of TEST_ENGINES) {
       expect((await store.latest(['json']))[0]?.values).toEqual({ n: 1.5, b: false, s: 'auto' });
     });
 
+    it('keeps quotes, backslashes, braces, commas, NULL and non-ASCII in ids and values as they were', async () => {
+      const odd = [
+        reading('we"ird\\id,{x}', T0, 1, { 'k"ey\\': 'a "quoted" \\ back, {brace}', nothing: 'NULL', text: 'ü ✓ \n tab\t' }),
+        reading('NULL', T0, 2, { on: true }),
+      ];
+      await store.write(odd);
+      expect(await store.latest(odd.map((r) => r.deviceId))).toEqual([...odd].sort((a, b) => (a.deviceId < b.deviceId ? -1 : 1)));
+    });
+
     it('skips string values: a string-only metric gives null buckets, a mixed one aggregates its numbers', async () => {
       await store.write([
         reading('str', T0, 1, { mode: 'auto', level: 2 }),

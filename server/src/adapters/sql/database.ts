@@ -22,6 +22,13 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface Database {
   readonly db: Db;
   readonly engine: 'pglite' | 'postgres';
+  /**
+   * Runs one raw, parameterised statement ($1, $2, …) and drops its result:
+   * for hot paths where building the query with drizzle costs too much. Array
+   * parameters are passed as PostgreSQL array literals (strings), which both
+   * drivers hand over untouched.
+   */
+  execute(sql: string, params: readonly unknown[]): Promise<void>;
   /** Throws when the store does not answer. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -70,6 +77,7 @@ async function openPglite(dataDir: string, template: Blob | undefined): Promise<
   return {
     db,
     engine: 'pglite',
+    execute: async (sql, params) => { await client.query(sql, [...params]); },
     ping: async () => { await client.query('select 1'); },
     close: async () => { if (!client.closed) await client.close(); },
   };
@@ -93,6 +101,7 @@ async function openPostgres(url: string): Promise<Database> {
   return {
     db,
     engine: 'postgres',
+    execute: async (sql, params) => { await client.unsafe(sql, params as postgres.ParameterOrJSON<never>[]); },
     ping: async () => { await client`select 1`; },
     close: () => client.end({ timeout: 5 }),
   };
