@@ -6,7 +6,7 @@
  * append its own pipeline.
  */
 import { flux, fluxDateTime, fluxDuration, fluxExpression, type ParameterizedQuery } from '@influxdata/influxdb-client';
-import type { Aggregate, TotalAggregate } from '../../ports/time-series.ts';
+import type { Aggregate, RangeQuery, TotalAggregate } from '../../ports/time-series.ts';
 import { RESOLUTION_MS, type Resolution } from './rollups.ts';
 
 /** `range()` needs bounds; readings keep event time, which may lie ahead of the wall clock (accelerated simulation). */
@@ -35,15 +35,10 @@ export function latestQuery(bucket: string, site: string, deviceIds?: readonly s
   |> keep(columns: ["device", "_field", "_value", "_time"])`;
 }
 
-export interface FluxRange {
+/** A port range query, plus where to read it: the bucket, the site tag and the resolution. */
+export interface FluxRange extends RangeQuery {
   readonly bucket: string;
   readonly site: string;
-  readonly deviceId: string;
-  readonly metric: string;
-  readonly from: number;
-  readonly to: number;
-  readonly everyMs: number;
-  readonly agg: Aggregate;
   readonly resolution: Resolution;
 }
 
