@@ -14,8 +14,8 @@ declare module 'fastify' {
   interface FastifyInstance { tickets: TicketService }
 }
 
-/** The control room sees every ticket; supervisors see escalations. */
-const CONTROL_ROOM = rooms.role('operator');
+/** The control room (operators, supervisors, admin) sees every ticket; supervisors also get escalations. */
+const CONTROL_ROOMS = (['operator', 'department-supervisor', 'cs-supervisor', 'admin'] as const).map((r) => rooms.role(r));
 const SUPERVISOR_ROOMS = (['department-supervisor', 'cs-supervisor'] as const).map((r) => rooms.role(r));
 
 /**
@@ -30,7 +30,7 @@ export default fp(async (app) => {
   await repository.seedStaff(catalogue);
 
   const pushTicket = (ticket: Ticket, send: (to: string[], except: string[], pushed: PushedTicket) => void, extra: string[] = []): void => {
-    const audience = [CONTROL_ROOM, ...extra, ...(ticket.plotId === null ? [] : [rooms.plot(ticket.plotId)])];
+    const audience = [...CONTROL_ROOMS, ...extra, ...(ticket.plotId === null ? [] : [rooms.plot(ticket.plotId)])];
     const assignee = ticket.assignee === null ? [] : [rooms.user(ticket.assignee)];
     if (!ticket.confidential) {
       send([...audience, ...assignee], [], { ...ticket, redacted: false });
@@ -56,7 +56,7 @@ export default fp(async (app) => {
       }
       case 'round': {
         const zone = catalogue.zones.find((z) => z.id === notice.round.zoneId);
-        const to = [CONTROL_ROOM, rooms.role('department-supervisor'), ...(zone ? [rooms.plot(zone.plotId)] : []), ...(notice.round.officer ? [rooms.user(notice.round.officer)] : [])];
+        const to = [...CONTROL_ROOMS, ...(zone ? [rooms.plot(zone.plotId)] : []), ...(notice.round.officer ? [rooms.user(notice.round.officer)] : [])];
         app.io.to(to).emit('patrols:round', { round: notice.round, missed: notice.missed });
         break;
       }
