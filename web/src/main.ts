@@ -17,6 +17,7 @@ import { ReceptionStore } from './lib/reception.svelte.ts';
 import { browserLocation, Router, routesFor } from './lib/router.svelte.ts';
 import { SiteStore } from './lib/site-store.svelte.ts';
 import { TrendsStore } from './lib/trends.svelte.ts';
+import { UsersStore } from './lib/users.svelte.ts';
 
 const session = new SessionStore((input: string, init?: RequestInit) => fetch(input, init));
 // Every API call sends the CSRF token on state-changing requests and treats a 401 as an expired session.
@@ -33,6 +34,7 @@ const alarms = new AlarmStore(fetchFn, (alarm) => sound.alarm(alarm.priority));
 const me = () => (session.state.kind === 'active' ? session.state.view.user : null);
 const myTickets = new MyTickets(fetchFn, () => me()?.username ?? null, () => sound.ticket());
 const reception = new ReceptionStore(fetchFn);
+const users = new UsersStore(fetchFn);
 const mayUse = (id: string) => { const user = me(); return user !== null && routesFor(user.role).some((route) => route.id === id); };
 
 connection.networkChanged(navigator.onLine);
@@ -70,4 +72,4 @@ health.poll();
 
 const target = document.getElementById('app');
 if (!target) throw new Error('index.html has no #app element');
-mount(Gate, { target, props: { session, app: { i18n, site, live, connection, health, router, trends, alarms, sound, myTickets, reception } } });
+mount(Gate, { target, props: { session, app: { i18n, site, live, connection, health, router, trends, alarms, sound, myTickets, reception, users } } });

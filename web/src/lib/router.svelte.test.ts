@@ -52,4 +52,11 @@ describe('routes by role', () => {
     expect(allowedRoute({ ...routeFor('#/reception') }, 'reception').id).toBe('reception');
     expect(allowedRoute(routeFor('#/my-tickets'), 'technician').id).toBe('my-tickets');
   });
+
+  it('gives the users view to admin only, and the account view (from the user menu, not the nav) to everyone', () => {
+    expect(routesFor('admin').map((r) => r.id)).toEqual(['control-room', 'trends', 'reception', 'users']);
+    expect(allowedRoute(routeFor('#/users'), 'operator').id).toBe('control-room');
+    expect(allowedRoute(routeFor('#/users'), 'admin').id).toBe('users');
+    expect(allowedRoute(routeFor('#/account'), 'technician').id).toBe('account');
+  });
 });

@@ -3,7 +3,7 @@
  * route as state. Views are added by adding a row. Unknown hashes fall back
  * to the first route (the control room), so an old bookmark still opens.
  */
-import { LIVE_DEVICE_ROLES } from '../../../server/src/auth/roles.ts';
+import { ANY_ROLE, LIVE_DEVICE_ROLES } from '../../../server/src/auth/roles.ts';
 import type { Role } from '../../../server/src/auth/roles.ts';
 import type { MessageKey } from './i18n.svelte.ts';
 
@@ -14,18 +14,24 @@ export const ROUTES = [
   { id: 'trends', hash: '#/trends', label: 'nav.trends', roles: ['manager', 'admin', 'operator', 'department-supervisor', 'cs-supervisor'] },
   { id: 'my-tickets', hash: '#/my-tickets', label: 'nav.myTickets', roles: ['technician', 'patrol-officer'] },
   { id: 'reception', hash: '#/reception', label: 'nav.reception', roles: ['reception', 'cs-supervisor', 'operator', 'admin'] },
-] as const satisfies readonly { id: string; hash: `#/${string}`; label: MessageKey; roles: readonly Role[] }[];
+  { id: 'users', hash: '#/users', label: 'nav.users', roles: ['admin'] },
+  // `inUserMenu`: linked from the user menu, not the nav.
+  { id: 'account', hash: '#/account', label: 'nav.account', roles: ANY_ROLE, inUserMenu: true },
+] as const satisfies readonly { id: string; hash: `#/${string}`; label: MessageKey; roles: readonly Role[]; inUserMenu?: true }[];
 
-/** The views a role may use, in nav order. */
+function mayUse(route: Route, role: Role): boolean {
+  return (route.roles as readonly Role[]).includes(role);
+}
+
+/** The views a role sees in the nav, in order. */
 export function routesFor(role: Role): Route[] {
-  return ROUTES.filter((route) => (route.roles as readonly Role[]).includes(role));
+  return ROUTES.filter((route) => mayUse(route, role) && !('inUserMenu' in route));
 }
 
 /** What to show for `route` to `role`: the route itself, or the role's first view when it may not use it. */
 export function allowedRoute(route: Route, role: Role): Route {
   // By id: the router's current route is a state proxy, not the table's object.
-  const allowed = routesFor(role);
-  return allowed.find((r) => r.id === route.id) ?? allowed[0] ?? route;
+  return ROUTES.find((r) => r.id === route.id && mayUse(r, role)) ?? routesFor(role)[0] ?? route;
 }
 
 export type RouteId = (typeof ROUTES)[number]['id'];
