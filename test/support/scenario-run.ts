@@ -3,24 +3,18 @@
  * same validation ingest applies to every MQTT message: what the truth table
  * and the normal week judge.
  */
-import type { DeviceKind } from '../../server/src/catalogue/kinds.ts';
 import { indexSite } from '../../server/src/catalogue/site-index.ts';
-import type { Site } from '../../server/src/catalogue/types.ts';
 import { deviceTopic } from '../../server/src/contract.ts';
 import { AlarmEngine, siteDetectorContext, type EngineEffect } from '../../server/src/domain/alarms/engine.ts';
 import { validateMessage, type RejectReason } from '../../server/src/domain/ingest-validation.ts';
 import type { Alarm } from '../../server/src/domain/alarms/alarm-state.ts';
 import { SimEnv } from '../../simulators/src/env.ts';
-import { Simulation, type DeviceFilter, type Injection, type SimMessage } from '../../simulators/src/simulation.ts';
+import { Simulation, type SimMessage, type SimulationOptions } from '../../simulators/src/simulation.ts';
 
-export interface RunOptions {
-  readonly site: Site;
-  readonly seed: number;
+/** The simulation's own options, run from `fromMs` (its start) to `toMs`. */
+export interface RunOptions extends Omit<SimulationOptions, 'startMs'> {
   readonly fromMs: number;
   readonly toMs: number;
-  readonly filter?: DeviceFilter;
-  readonly intervalsS?: Partial<Record<DeviceKind, number>>;
-  readonly injections?: readonly Injection[];
   /** Wall-clock step of the engine's tick (default 10 s). */
   readonly tickMs?: number;
   /**
