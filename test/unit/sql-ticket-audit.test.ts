@@ -19,7 +19,7 @@ for (const { engine, open } of TEST_ENGINES) {
                              due_acknowledge_at, due_on_site_at, due_resolve_at)
         VALUES ('maintenance', 2, 'open', 'alarm', 'Pump trips', 'test', ${now}, ${now}, ${now}, ${now}, ${now})
         RETURNING id`));
-      ticketId = Number(ticket.id);
+      ticketId = Number(ticket!.id);
       await db.execute(sql`INSERT INTO ticket_events (ticket_id, at, by, action, to_status) VALUES (${ticketId}, ${now}, 'test', 'create', 'open')`);
     });
     afterAll(() => test?.cleanup());
