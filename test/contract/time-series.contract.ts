@@ -271,6 +271,126 @@ export function describeTimeSeriesStoreContract(name: string, makeStore: () => P
       });
     });
 
+    describe('hour-wide buckets: the same answers before and after refresh(), with late readings and an open hour', () => {
+      const meter = device('roll-meter');
+      const fresh = device('roll-fresh');
+      const at = (hour: number, minute: number) => T0 + hour * HOUR + minute * MINUTE;
+      const refresh = () => store.refresh?.() ?? Promise.resolve();
+      const hourly = (deviceId: string, metric: string, agg: RangeQuery['agg']) => store.range(query(deviceId, metric, agg, T0, T0 + 4 * HOUR, HOUR));
+      const total = (agg: 'delta' | 'mean' | 'sum', metric: string, from: number, to: number, everyMs: number) =>
+        store.rangeTotal({ deviceIds: [meter, fresh, device('roll-unknown')], metric, agg, from, to, everyMs });
+
+      /** Everything the tests below compare, in one object so that a difference shows whole. */
+      const answers = async () => ({
+        delta: values(await hourly(meter, 'kwh', 'delta')),
+        mean: values(await hourly(meter, 'kw', 'mean')),
+        min: values(await hourly(meter, 'kw', 'min')),
+        max: values(await hourly(meter, 'kw', 'max')),
+        sum: values(await hourly(meter, 'kw', 'sum')),
+        last: values(await hourly(meter, 'kw', 'last')),
+        freshDelta: values(await hourly(fresh, 'kwh', 'delta')),
+        unalignedDelta: values(await store.range(query(meter, 'kwh', 'delta', at(0, 30), at(3, 30), HOUR))),
+        unalignedMean: values(await store.range(query(meter, 'kw', 'mean', at(0, 30), at(3, 30), HOUR))),
+        twoHourDelta: values(await store.range(query(meter, 'kwh', 'delta', T0, T0 + 4 * HOUR, 2 * HOUR))),
+        dayDelta: values(await store.range(query(meter, 'kwh', 'delta', T0, T0 + DAY, DAY))),
+        ninetyMinuteDelta: values(await store.range(query(meter, 'kwh', 'delta', T0, T0 + 270 * MINUTE, 90 * MINUTE))),
+        totalDelta: values(await total('delta', 'kwh', T0, T0 + 4 * HOUR, HOUR)),
+        totalDay: values(await total('delta', 'kwh', T0, T0 + DAY, DAY)),
+        totalMean: values(await total('mean', 'kw', T0, T0 + 4 * HOUR, HOUR)),
+        totalSum: values(await total('sum', 'kw', T0, T0 + 4 * HOUR, HOUR)),
+        deviceTotals: Object.fromEntries((await store.deviceTotals({ deviceIds: [fresh, meter], metric: 'kwh', agg: 'delta', from: T0, to: T0 + 4 * HOUR }))
+          .map((t) => [t.deviceId === meter ? 'meter' : 'fresh', t.value])),
+      });
+      const written = {
+        delta: [3, 3, null, 5], mean: [3, 6, null, 2], min: [2, 6, null, 1], max: [4, 6, null, 3], sum: [6, 6, null, 4], last: [4, 6, null, 3],
+        freshDelta: [null, null, null, 2],
+        unalignedDelta: [2, 3, null, 4], unalignedMean: [4, 6, null, 1],
+        twoHourDelta: [6, 5], dayDelta: [11], ninetyMinuteDelta: [6, null, 5],
+        totalDelta: [3, 3, null, 7], totalDay: [13], totalMean: [3, 6, null, 2], totalSum: [6, 6, null, 4],
+        deviceTotals: { meter: 11, fresh: 2 },
+      };
+
+      beforeAll(async () => {
+        // meter: a baseline two hours before T0; two readings in hour 0, one in hour 1, none in hour 2, two in hour 3.
+        // fresh: first reading ever in hour 1.
+        await store.write([
+          reading(meter, at(-2, 0), 1, { kwh: 100, kw: 1 }),
+          reading(meter, at(0, 10), 2, { kwh: 101, kw: 2 }),
+          reading(meter, at(0, 40), 3, { kwh: 103, kw: 4 }),
+          reading(meter, at(1, 20), 4, { kwh: 106, kw: 6 }),
+          reading(meter, at(3, 5), 5, { kwh: 110, kw: 1 }),
+          reading(meter, at(3, 50), 6, { kwh: 111, kw: 3 }),
+          reading(fresh, at(1, 30), 1, { kwh: 50 }),
+          reading(fresh, at(3, 30), 2, { kwh: 52 }),
+        ]);
+      });
+
+      it('answers from the raw readings', async () => {
+        expect(await answers()).toEqual(written);
+      });
+
+      it('answers the same once the hours are rolled up', async () => {
+        await refresh();
+        expect(await answers()).toEqual(written);
+      });
+
+      it('counts a late reading in a rolled-up hour at once, and after the next refresh', async () => {
+        await refresh();
+        // Hour 1 gets a newer last value (107): its consumption grows by 1, hour 3's shrinks by 1.
+        await store.write([reading(meter, at(1, 50), 7, { kwh: 107, kw: 8 })]);
+        const late = {
+          ...written,
+          delta: [3, 4, null, 4], mean: [3, 7, null, 2], max: [4, 8, null, 3], sum: [6, 14, null, 4], last: [4, 8, null, 3],
+          unalignedDelta: [2, 4, null, 3], unalignedMean: [4, 7, null, 1], twoHourDelta: [7, 4], ninetyMinuteDelta: [6, 1, 4],
+          totalDelta: [3, 4, null, 6], totalMean: [3, 7, null, 2], totalSum: [6, 14, null, 4],
+        };
+        expect(await answers()).toEqual(late);
+        await refresh();
+        expect(await answers()).toEqual(late);
+      });
+
+      it('counts late readings that fill an empty rolled-up hour and come before a device\'s first one', async () => {
+        await refresh();
+        await store.write([
+          reading(meter, at(2, 15), 8, { kwh: 108.5, kw: 5 }),
+          reading(fresh, at(0, 5), 0, { kwh: 49 }),
+        ]);
+        const later = {
+          delta: [3, 4, 1.5, 2.5], mean: [3, 7, 5, 2], min: [2, 6, 5, 1], max: [4, 8, 5, 3], sum: [6, 14, 5, 4], last: [4, 8, 5, 3],
+          freshDelta: [null, 1, null, 2],
+          unalignedDelta: [2, 4, 1.5, 1.5], unalignedMean: [4, 7, 5, 1],
+          twoHourDelta: [7, 4], dayDelta: [11], ninetyMinuteDelta: [6, 2.5, 2.5],
+          totalDelta: [3, 5, 1.5, 4.5], totalDay: [14], totalMean: [3, 7, 5, 2], totalSum: [6, 14, 5, 4],
+          deviceTotals: { meter: 11, fresh: 3 },
+        };
+        expect(await answers()).toEqual(later);
+        await refresh();
+        expect(await answers()).toEqual(later);
+      });
+
+      it('reads the open hour from raw readings next to rolled-up ones', async () => {
+        const live = device('roll-live');
+        const openHour = Math.floor(Date.now() / HOUR) * HOUR;
+        await store.write([
+          reading(live, openHour - 2 * HOUR + MINUTE, 1, { kwh: 10, kw: 1 }),
+          reading(live, openHour - HOUR + MINUTE, 2, { kwh: 12, kw: 2 }),
+          reading(live, openHour, 3, { kwh: 15, kw: 3 }),
+        ]);
+        // Three-hour buckets (aligned to the epoch) hold rolled-up hours and the open one together or apart.
+        const threeHours = Math.floor((openHour - 2 * HOUR) / (3 * HOUR)) * 3 * HOUR;
+        const split = { 0: [2, null], 1: [1.5, 3], 2: [1, 2.5] }[(openHour - 2 * HOUR - threeHours) / HOUR as 0 | 1 | 2];
+        const ask = async () => [
+          values(await store.range(query(live, 'kwh', 'delta', openHour - 2 * HOUR, openHour + HOUR, HOUR))),
+          values(await store.range(query(live, 'kw', 'mean', threeHours, threeHours + 6 * HOUR, 3 * HOUR))),
+          values(await store.rangeTotal({ deviceIds: [live], metric: 'kwh', agg: 'delta', from: openHour - 2 * HOUR, to: openHour + HOUR, everyMs: HOUR })),
+        ];
+        const expected = [[null, 2, 3], split, [0, 2, 3]];
+        expect(await ask()).toEqual(expected);
+        await refresh();
+        expect(await ask()).toEqual(expected);
+      });
+    });
+
     it('round-trips a large batch (5,000 readings)', async () => {
       const meter = device('bulk');
       const batch = Array.from({ length: 5_000 }, (_, i) => reading(meter, T0 + i * SECOND, i, { n: 1, i }));

@@ -76,6 +76,19 @@ export interface TimeSeriesStore {
   rangeTotal(query: TotalQuery): Promise<Bucket[]>;
   /** One entry per named device (unknown ones with value null), sorted by device id. */
   deviceTotals(query: DeviceTotalsQuery): Promise<DeviceTotal[]>;
+  /**
+   * Stores that keep their own roll-ups: brings them up to date with what was
+   * written, for every closed hour (call it after a bulk load such as the
+   * simulated history). Answers are the same without it, only slower over
+   * hours not rolled up yet. InfluxDB's roll-ups are tasks on its own schedule.
+   */
+  refresh?(): Promise<void>;
+  /**
+   * Runs `load` (a bulk write such as the simulated history) with the store's
+   * background roll-up passes held off: passes over a table still being
+   * filled repeat their work hour after hour. Call refresh() afterwards.
+   */
+  bulkLoad?<T>(load: () => Promise<T>): Promise<T>;
   health(): Promise<StoreHealth>;
   close(): Promise<void>;
 }
