@@ -17,6 +17,8 @@ export interface NormalLoadResult {
   serverCpuPercent: number;
   /** How far the fleet fell behind its simulated clock, simulated ms (0: it kept up). */
   fleetLagMs: number;
+  /** A CPU profile of the server over the measured span (--profile). */
+  cpuProfile: string | null;
 }
 
 export interface SoakResult {
@@ -32,15 +34,20 @@ interface FleetCounters { published: number; lagMs: number }
 
 /** Lets the connection burst and the first reports pass before anything is measured. */
 const WARM_UP_MS = 3_000;
+/** The whole estate coming online (or, from the phase before, going offline) is thousands of alarm changes. */
+const SETTLE_TIMEOUT_MS = 120_000;
 
-export async function measureNormalLoad(server: Child, generator: Child, speed: number, durationMs: number): Promise<NormalLoadResult> {
+export async function measureNormalLoad(server: Child, generator: Child, speed: number, durationMs: number, cpuProfileFile?: string): Promise<NormalLoadResult> {
   await generator.call('fleetStart', { speed });
   try {
     await sleep(WARM_UP_MS);
+    await server.call('settle', undefined, SETTLE_TIMEOUT_MS);
     await server.call('resetLoopDelay');
+    if (cpuProfileFile) await server.call('profileStart');
     const [s0, c0] = await Promise.all([server.call<ServerStats>('stats'), generator.call<FleetCounters>('fleetCounters')]);
     await sleep(durationMs);
     const [s1, c1] = await Promise.all([server.call<ServerStats>('stats'), generator.call<FleetCounters>('fleetCounters')]);
+    const cpuProfile = cpuProfileFile ? await server.call<string>('profileStop', { file: cpuProfileFile }) : null;
     const seconds = (s1.wallMs - s0.wallMs) / 1000;
     return {
       speed,
@@ -50,6 +57,7 @@ export async function measureNormalLoad(server: Child, generator: Child, speed: 
       loopDelayMaxMs: s1.loopDelay.max,
       serverCpuPercent: Math.round(((s1.cpuUs - s0.cpuUs) / 1000 / (s1.wallMs - s0.wallMs)) * 100),
       fleetLagMs: Math.round(c1.lagMs),
+      cpuProfile,
     };
   } finally {
     await generator.call('fleetStop');
@@ -60,6 +68,7 @@ export async function soak(server: Child, generator: Child, speed: number, durat
   await generator.call('fleetStart', { speed });
   try {
     await sleep(WARM_UP_MS);
+    await server.call('settle', undefined, SETTLE_TIMEOUT_MS);
     const c0 = await generator.call<FleetCounters>('fleetCounters');
     const samples: ServerStats[] = [];
     const started = performance.now();

@@ -29,11 +29,8 @@ export interface LatencyResult {
 
 const PROBE_TIMEOUT_MS = 3_000;
 const MIN_FAULT_GAP_MS = 31_000;
-const lastFault = new Map<string, number>();
-const ticketed = new Set<string>();
 /** After this many faults in a row without a ticket event, tickets are not waited for any more (each wait costs the timeout). */
 const MAX_TICKET_MISSES = 3;
-let ticketMisses = 0;
 
 export interface Prober {
   readonly kind: ProbeKind;
@@ -55,6 +52,10 @@ export interface ProberTarget {
 
 export async function openProber(site: Site, target: ProberTarget): Promise<Prober> {
   const { features } = target;
+  // Per prober, i.e. per server: with --engine both, the second stack's elevators have no tickets yet.
+  const lastFault = new Map<string, number>();
+  const ticketed = new Set<string>();
+  let ticketMisses = 0;
   const elevators = telemetryTemplates(site).filter((t) => t.device.kind === 'elevator');
   if (elevators.length === 0) throw new Error('the site has no elevators to probe with');
   const kind: ProbeKind = features.alarms ? 'alarm' : 'push';

@@ -15,7 +15,7 @@ const med = (p: Percentiles | null) => (p ? `p50 ${p.p50}, p95 ${p.p95}, max ${p
 export function formatReport(results: readonly EngineResult[], quick: boolean): string {
   const out: string[] = [`EstateWatch bench (${quick ? 'QUICK: short steps, 2 days of history' : 'full'})`];
   for (const r of results) {
-    out.push('', `=== ${r.engine === 'embedded' ? 'embedded: aedes + PGlite' : 'real: Mosquitto + PostgreSQL'} ===`);
+    out.push('', `=== ${r.engine === 'embedded' ? 'embedded: aedes + PGlite' : 'real: Mosquitto + PostgreSQL'} ===`, `broker: ${r.broker}`);
     for (const [phase, error] of Object.entries(r.errors)) out.push(`!! ${phase} failed: ${error}`);
 
     if (r.ingest) {
@@ -49,6 +49,11 @@ export function formatReport(results: readonly EngineResult[], quick: boolean): 
       out.push('', 'Event-loop delay at the estate\'s normal load (simulated fleet); target p99 ≤ 20 ms');
       out.push(table(['fleet speed', 'msgs/s', 'loop p99 ms', 'loop max ms', 'srv CPU%', 'fleet lag ms'],
         r.normalLoad.map((n) => [`${n.speed}x`, n.msgsPerS, n.loopDelayP99Ms, n.loopDelayMaxMs, n.serverCpuPercent, n.fleetLagMs])));
+      for (const n of r.normalLoad) {
+        if (!n.profile) continue;
+        out.push(`CPU profile of the server, fleet at ${n.speed}x (${n.cpuProfile}): busy ${n.profile.busyPercent}% of ${n.profile.totalMs} ms`);
+        out.push(table(['self %', 'function'], n.profile.functions.slice(0, 12).map((f) => [f.percent, f.name])));
+      }
     }
 
     if (r.soak) {
@@ -61,12 +66,14 @@ export function formatReport(results: readonly EngineResult[], quick: boolean): 
     if (r.trends) {
       const t = r.trends;
       out.push('', `Trend queries (${t.engine}) over ${t.days} days of every meter, hourly${t.days < 90 ? ' (QUICK: not the 90 days of the target)' : ''}; ms`);
-      out.push(`  history: ${t.load.rows} rows in ${t.load.seconds} s (${t.load.writeSeconds} s in store.write, ${t.load.rowsPerS} rows/s)`);
+      out.push(`  history: ${t.load.rows} rows in ${t.load.seconds} s (${t.load.writeSeconds} s in store.write, ${t.load.rowsPerS} rows/s); ` +
+        `rolled up by store.refresh() in ${t.rollup.seconds} s (${t.rollup.rowsPerS} rows/s)`);
       out.push(table(['query', 'ms', 'target'], [
         ['device week, hourly', med(t.deviceWeekHourly), 'p95 ≤ 50'],
         ['device year, daily', med(t.deviceYearDaily), '—'],
         [`plot ${t.plot.id} month, hourly (${t.plot.meters} meters)`, med(t.plotMonthHourly), '≤ 100'],
         [`plot ${t.plot.id} year, daily (${t.plot.meters} meters)`, med(t.plotYearDaily), '≤ 100'],
+        [`plot ${t.plot.id} month, hourly, with the open hour raw`, med(t.plotMonthHourlyLive), '≤ 100'],
       ]));
       out.push(`  plot totals: ${t.plotMethod}`);
     }

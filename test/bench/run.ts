@@ -16,6 +16,7 @@ import { measureNormalLoad, soak, type NormalLoadResult, type SoakResult } from 
 import { runIngest, type IngestResult } from './ingest.ts';
 import { openProber, type LatencyResult } from './latency.ts';
 import { openStack, startGenerator, startServer, type EngineName, type Stack } from './stack.ts';
+import type { Child } from './ipc.ts';
 import { round1, sleep } from './stats.ts';
 import { formatReport } from './report.ts';
 import { runTrends, type TrendResult } from './trends.ts';
@@ -68,17 +69,18 @@ export function planFor(quick: boolean) {
     ? {
       ingest: { rates: [2_000, 5_000, 10_000, 20_000, 40_000], stepMs: 3_000, drainTimeoutMs: 15_000 },
       probes: 25,
-      normalLoadMs: 5_000,
-      soak: { speed: 10, durationMs: 30_000, sampleMs: 1_000 },
-      trends: { days: 2, deviceRuns: 50, plotRuns: 1 },
+      // The estate's own load only (the target's): each fleet start and stop costs ~10 s.
+      normalLoad: { speeds: [1], durationMs: 5_000 },
+      soak: { speed: 10, durationMs: 15_000, sampleMs: 1_000 },
+      trends: { days: 2, deviceRuns: 50, plotRuns: 20 },
       limitMs: 12 * 60_000,
     }
     : {
       ingest: { rates: [2_000, 5_000, 10_000, 20_000, 40_000], stepMs: 10_000, drainTimeoutMs: 60_000 },
       probes: 150,
-      normalLoadMs: 30_000,
+      normalLoad: { speeds: [1, 60], durationMs: 30_000 },
       soak: { speed: 10, durationMs: 10 * 60_000, sampleMs: 5_000 },
-      trends: { days: 90, deviceRuns: 50, plotRuns: 3 },
+      trends: { days: 90, deviceRuns: 50, plotRuns: 20 },
       limitMs: 90 * 60_000,
     };
 }
@@ -88,9 +90,10 @@ const LATENCY_BACKGROUND_RATE = 5_000;
 
 export interface EngineResult {
   engine: EngineName;
+  broker: string;
   ingest?: IngestResult & { profile?: ProfileSummary };
   latency?: { idle: LatencyResult; underLoad: LatencyResult & { backgroundRate: number; backgroundAccepted: number } };
-  normalLoad?: NormalLoadResult[];
+  normalLoad?: (NormalLoadResult & { profile?: ProfileSummary })[];
   soak?: SoakResult;
   trends?: TrendResult;
   errors: Record<string, string>;
@@ -98,8 +101,15 @@ export interface EngineResult {
 
 async function runEngine(engine: EngineName, options: BenchOptions, runId: string, log: (line: string) => void): Promise<EngineResult> {
   const plan = planFor(options.quick);
-  const result: EngineResult = { engine, errors: {} };
   const stack = await openStack(engine);
+  const result: EngineResult = { engine, broker: stack.broker, errors: {} };
+  /** Where a phase's CPU profile goes with --profile; undefined without. */
+  const profileFile = async (name: string): Promise<string | undefined> => {
+    if (!options.profile) return undefined;
+    const dir = path.join(RESULTS_DIR, 'profiles');
+    await mkdir(dir, { recursive: true });
+    return path.join(dir, `${runId}-${engine}-${name}.cpuprofile`);
+  };
   const phase = async (name: Phase, body: () => Promise<void>) => {
     if (!options.phases.includes(name)) return;
     const began = performance.now();
@@ -114,16 +124,29 @@ async function runEngine(engine: EngineName, options: BenchOptions, runId: strin
   };
   try {
     await phase('ingest', async () => {
-      const profileDir = path.join(RESULTS_DIR, 'profiles');
-      const cpuProfileFile = options.profile ? path.join(profileDir, `${runId}-${engine}-ingest.cpuprofile`) : undefined;
-      if (cpuProfileFile) await mkdir(profileDir, { recursive: true });
+      const cpuProfileFile = await profileFile('ingest');
       const ingest: EngineResult['ingest'] = await runIngest(stack, { ...plan.ingest, ...(cpuProfileFile && { cpuProfileFile }) }, log);
       if (ingest.cpuProfile) ingest.profile = await summariseProfileFile(ingest.cpuProfile);
       result.ingest = ingest;
     });
-    if (options.phases.some((p) => p === 'latency' || p === 'load' || p === 'soak')) {
-      await liveServerPhases(stack, plan, result, phase, log);
+    if (options.phases.some((p) => p === 'latency' || p === 'load')) {
+      await liveServerPhases(stack, plan, result, phase, profileFile, log);
     }
+    await phase('soak', async () => {
+      // A server of its own: the fleet that the load phase stopped took the whole estate
+      // offline (thousands of alarms), which is not the steady state a soak is about.
+      await stack.clearRetained();
+      const server = await startServer(stack);
+      let generator: Child | null = null;
+      try {
+        generator = await startGenerator(stack, server.info.brokerUrl);
+        result.soak = await soak(server.child, generator, plan.soak.speed, plan.soak.durationMs, plan.soak.sampleMs, log);
+        log(`  soak: RSS ${JSON.stringify(result.soak.rssMb)}`);
+      } finally {
+        await generator?.stop();
+        await server.child.stop(60_000);
+      }
+    });
     await phase('trends', async () => { result.trends = await runTrends(stack, plan.trends, log); });
   } finally {
     await stack.cleanup().catch((error: unknown) => log(`[${engine}] cleanup failed: ${(error as Error).message}`));
@@ -131,10 +154,11 @@ async function runEngine(engine: EngineName, options: BenchOptions, runId: strin
   return result;
 }
 
-/** Latency, normal load and soak share one fresh server (not the one the ingest ramp filled). */
+/** Latency and normal load share one fresh server (not the one the ingest ramp filled). */
 async function liveServerPhases(
   stack: Stack, plan: ReturnType<typeof planFor>, result: EngineResult,
-  phase: (name: Phase, body: () => Promise<void>) => Promise<void>, log: (line: string) => void,
+  phase: (name: Phase, body: () => Promise<void>) => Promise<void>,
+  profileFile: (name: string) => Promise<string | undefined>, log: (line: string) => void,
 ): Promise<void> {
   const server = await startServer(stack);
   const prober = await openProber(stack.site, { ...server.info, cookie: server.cookie, deviceSecret: stack.deviceSecret });
@@ -162,15 +186,12 @@ async function liveServerPhases(
     });
     await phase('load', async () => {
       result.normalLoad = [];
-      for (const speed of [1, 60]) {
-        const r = await measureNormalLoad(server.child, generator, speed, plan.normalLoadMs);
+      for (const speed of plan.normalLoad.speeds) {
+        const r: NormalLoadResult & { profile?: ProfileSummary } = await measureNormalLoad(server.child, generator, speed, plan.normalLoad.durationMs, await profileFile(`load-${speed}x`));
         log(`  fleet at ${speed}x: ${r.msgsPerS} msgs/s, loop p99 ${r.loopDelayP99Ms} ms (max ${r.loopDelayMaxMs}), server CPU ${r.serverCpuPercent}%`);
+        if (r.cpuProfile) r.profile = await summariseProfileFile(r.cpuProfile);
         result.normalLoad.push(r);
       }
-    });
-    await phase('soak', async () => {
-      result.soak = await soak(server.child, generator, plan.soak.speed, plan.soak.durationMs, plan.soak.sampleMs, log);
-      log(`  soak: RSS ${JSON.stringify(result.soak.rssMb)}`);
     });
   } finally {
     await prober.close().catch(() => {});
@@ -196,8 +217,10 @@ export function headline(r: EngineResult) {
       days_loaded: t.days,
       device_week_hourly: t.deviceWeekHourly && { p50: t.deviceWeekHourly.p50, p95: t.deviceWeekHourly.p95, n: t.deviceWeekHourly.n },
       device_year_daily: t.deviceYearDaily && { p50: t.deviceYearDaily.p50, p95: t.deviceYearDaily.p95, n: t.deviceYearDaily.n },
-      plot_month_hourly: t.plotMonthHourly && { p50: t.plotMonthHourly.p50, max: t.plotMonthHourly.max, n: t.plotMonthHourly.n },
-      plot_year_daily: t.plotYearDaily && { p50: t.plotYearDaily.p50, max: t.plotYearDaily.max, n: t.plotYearDaily.n },
+      plot_month_hourly: t.plotMonthHourly && { p50: t.plotMonthHourly.p50, p95: t.plotMonthHourly.p95, max: t.plotMonthHourly.max, n: t.plotMonthHourly.n },
+      plot_year_daily: t.plotYearDaily && { p50: t.plotYearDaily.p50, p95: t.plotYearDaily.p95, max: t.plotYearDaily.max, n: t.plotYearDaily.n },
+      plot_month_hourly_live: t.plotMonthHourlyLive && { p50: t.plotMonthHourlyLive.p50, p95: t.plotMonthHourlyLive.p95, max: t.plotMonthHourlyLive.max, n: t.plotMonthHourlyLive.n },
+      rollup_seconds: t.rollup.seconds,
       plot_method: t.plotMethod,
       load_rows_per_s: t.load.rowsPerS,
     } : null,

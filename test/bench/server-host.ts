@@ -82,6 +82,15 @@ serve({
   resetLoopDelay: () => { loopDelay.reset(); },
   /** Writes whatever the batching writer still holds. */
   drain: () => app.telemetry.writer.drain(),
+  /**
+   * Waits until the alarms and tickets of what has arrived are stored and
+   * handled (a fleet that starts or stops brings thousands of status changes),
+   * so that a measurement sees the steady state, not the aftermath.
+   */
+  settle: async () => {
+    if (info.features.alarms) await app.alarms.flush();
+    if (info.features.tickets) await app.tickets.idle();
+  },
   countRows: async () => {
     const rows = await queryRows<{ n: string | number }>(app.database.db, sql`select count(*) as n from readings`);
     return Number(rows[0]?.n ?? 0);

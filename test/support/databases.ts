@@ -48,7 +48,8 @@ export const TEST_ENGINES: ReadonlyArray<{ engine: 'pglite' | 'postgres'; open: 
 
 let template: Promise<Blob> | undefined;
 
-function pgliteTemplate(): Promise<Blob> {
+/** A migrated, empty PGlite cluster as a dump (for PGlite's loadDataDir). */
+export function pgliteTemplate(): Promise<Blob> {
   template ??= loadOrMakeTemplate();
   return template;
 }

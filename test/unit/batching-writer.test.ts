@@ -48,6 +48,35 @@ describe('BatchingWriter', () => {
     return writer.close();
   });
 
+  it('runs one flush at a time by default, and up to `concurrency` when asked', async () => {
+    for (const concurrency of [undefined, 2]) {
+      let running = 0;
+      let most = 0;
+      const releases: (() => void)[] = [];
+      const delivered: number[] = [];
+      const writer = new BatchingWriter<number>({
+        flush: async (b) => {
+          running += 1;
+          most = Math.max(most, running);
+          await new Promise<void>((resolve) => releases.push(resolve));
+          delivered.push(...b);
+          running -= 1;
+        },
+        maxBatch: 2, maxDelayMs: 10_000, maxPending: 100, ...(concurrency && { concurrency }),
+      });
+      // Full batches start their flushes on their own (timers), as many at once as allowed.
+      for (let i = 1; i <= 8; i += 1) writer.add(i);
+      while (delivered.length < 8) {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        releases.splice(0).forEach((release) => release());
+      }
+      await writer.close();
+      expect(most).toBe(concurrency ?? 1);
+      expect([...delivered].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(writer.stats).toMatchObject({ pending: 0, written: 8 });
+    }
+  });
+
   it('writes everything on close and then refuses new items', async () => {
     const delivered: number[] = [];
     const writer = new BatchingWriter<number>({ flush: async (b) => { delivered.push(...b); }, maxBatch: 2, maxDelayMs: 10_000, maxPending: 100 });

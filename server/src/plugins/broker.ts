@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import fp from 'fastify-plugin';
-import { startEmbeddedBroker, type BrokerRefusals } from '../adapters/aedes/embedded-broker.ts';
+import { startEmbeddedBroker, type BrokerRefusals, type EmbeddedBroker } from '../adapters/aedes/embedded-broker.ts';
 import { IN_MEMORY } from '../adapters/sql/database.ts';
 import { BrokerAccessPolicy, devicePassword, type BrokerCredentials } from '../auth/broker-accounts.ts';
 import type { Config } from '../config/config.ts';
@@ -17,6 +17,8 @@ export interface BrokerInfo {
   credentialsFor?: (username: string) => BrokerCredentials;
   /** Embedded broker only: refused connections, publishes (spoofed topics) and subscriptions. */
   refused?: Readonly<BrokerRefusals>;
+  /** Embedded broker only: a subscription inside the process, without an MQTT connection (EmbeddedBroker.subscribe). */
+  subscribeInProcess?: EmbeddedBroker['subscribe'];
 }
 
 declare module 'fastify' {
@@ -64,6 +66,7 @@ export default fp(async (app) => {
     serverAccount,
     credentialsFor: (username: string) => ({ username, password: devicePassword(secret, username) }),
     refused: broker.refused,
+    subscribeInProcess: broker.subscribe,
   });
   // Registered before the ingest plugin, so it closes after ingest has disconnected.
   app.addHook('onClose', async () => broker.close());

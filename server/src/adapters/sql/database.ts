@@ -6,7 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import type { SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -14,6 +14,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { PgliteThread } from './pglite-thread.ts';
 import * as schema from './schema.ts';
 
 /** The drizzle database, whichever driver is underneath. */
@@ -24,9 +25,10 @@ export interface Database {
   readonly engine: 'pglite' | 'postgres';
   /**
    * Runs one raw, parameterised statement ($1, $2, …) and drops its result:
-   * for hot paths where building the query with drizzle costs too much. Array
+   * for bulk work where building the query with drizzle costs too much. Array
    * parameters are passed as PostgreSQL array literals (strings), which both
-   * drivers hand over untouched.
+   * drivers hand over untouched. On PGlite (one connection) these statements
+   * give way to every other one: alarms and tickets never queue behind them.
    */
   execute(sql: string, params: readonly unknown[]): Promise<void>;
   /** Throws when the store does not answer. */
@@ -66,8 +68,10 @@ async function openPglite(dataDir: string, template: Blob | undefined): Promise<
     folder = path.resolve(dataDir, 'pglite');
     await mkdir(path.dirname(folder), { recursive: true });
   }
-  const client = await PGlite.create(folder, template ? { loadDataDir: template } : {});
-  const db = drizzlePglite({ client, schema });
+  // On its own thread: a statement must not stall the event loop (ingest, acks, pushes).
+  const client = await PgliteThread.start(folder, template);
+  // Drizzle's PGlite driver calls only what PgliteThread has (query, exec, transaction).
+  const db = drizzlePglite({ client: client as unknown as PGlite, schema });
   try {
     await migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER });
   } catch (error) {
@@ -77,9 +81,9 @@ async function openPglite(dataDir: string, template: Blob | undefined): Promise<
   return {
     db,
     engine: 'pglite',
-    execute: async (sql, params) => { await client.query(sql, [...params]); },
+    execute: (sql, params) => client.bulk(sql, params),
     ping: async () => { await client.query('select 1'); },
-    close: async () => { if (!client.closed) await client.close(); },
+    close: () => client.close(),
   };
 }
 
@@ -115,7 +119,7 @@ async function openPostgres(url: string): Promise<Database> {
 export async function dumpPgliteTemplate(): Promise<Blob> {
   const database = await openPglite(IN_MEMORY, undefined);
   try {
-    return await (database.db as unknown as { $client: PGlite }).$client.dumpDataDir('none');
+    return await (database.db as unknown as { $client: PgliteThread }).$client.dumpDataDir();
   } finally {
     await database.close();
   }
