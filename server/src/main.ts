@@ -42,8 +42,11 @@ async function main(): Promise<void> {
 
   await app.listen({ port: config.port, host: config.host });
   const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-  app.log.info(`EstateWatch is running: open http://${shown}:${config.port}`);
-  process.stdout.write(`\nEstateWatch: open http://${shown}:${config.port} and ${app.auth.loginHint.join('\n  ')}\n\n`);
+  // The bound port: PORT=0 takes a free one.
+  const address = app.server.address();
+  const port = address !== null && typeof address === 'object' ? address.port : config.port;
+  app.log.info(`EstateWatch is running: open http://${shown}:${port}`);
+  process.stdout.write(`\nEstateWatch: open http://${shown}:${port} and ${app.auth.loginHint.join('\n  ')}\n\n`);
 }
 
 main().catch((error: unknown) => {

@@ -40,21 +40,21 @@ class Inbox {
 
 interface Target {
   name: string;
-  /** Whether `$share/...` subscriptions split messages (Mosquitto 2 yes, aedes 1.x no). */
-  sharedSubscriptions: boolean;
+  /** MQTT 5 (Mosquitto 2 yes, aedes 1.x no): a session taken over is told so. */
+  mqtt5: boolean;
   start(): Promise<{ url: string; close(): Promise<void> }>;
 }
 
 const targets: Target[] = [
   {
     name: 'embedded aedes',
-    sharedSubscriptions: false,
+    mqtt5: false,
     start: async () => startEmbeddedBroker({ port: 0, host: '127.0.0.1' }),
   },
 ];
 const mosquittoUrl = process.env.TEST_MQTT_URL;
 if (mosquittoUrl) {
-  targets.push({ name: `mosquitto (${mosquittoUrl})`, sharedSubscriptions: true, start: async () => ({ url: mosquittoUrl, close: async () => {} }) });
+  targets.push({ name: `mosquitto (${mosquittoUrl})`, mqtt5: true, start: async () => ({ url: mosquittoUrl, close: async () => {} }) });
 }
 
 describe.each(targets)('MQTT broker path: $name', (target) => {
@@ -80,14 +80,14 @@ describe.each(targets)('MQTT broker path: $name', (target) => {
     }
     await Promise.all(devices.map((d) => d.endAsync(true)));
     await Promise.all(subscribers.map((s) => s.close()));
-    for (const s of subscribers) {
-      if (!s.topic.startsWith('$share/')) await (await connectAsync(url, { clientId: s.clientId, clean: true })).endAsync();
-    }
+    for (const s of subscribers) await (await connectAsync(url, { clientId: s.clientId, clean: true })).endAsync();
     await closeBroker();
   });
 
   async function subscriber(inbox: Inbox, opts: Partial<IngestSubscriberOptions> = {}): Promise<IngestSubscriber> {
-    const s = await connectIngest({ url, shared: false, clientId: `ingest-${run}-${subscribers.length}`, onMessage: inbox.onMessage, ...opts });
+    const s = await connectIngest({
+      url, topic: `estate/${siteId}/#`, clientId: `ingest-${run}-${subscribers.length}`, protocolVersion: target.mqtt5 ? 5 : 4, onMessage: inbox.onMessage, ...opts,
+    });
     subscribers.push(s);
     return s;
   }
@@ -102,7 +102,7 @@ describe.each(targets)('MQTT broker path: $name', (target) => {
     const inbox = new Inbox(siteId);
     const s = await subscriber(inbox);
     expect(s.connected()).toBe(true);
-    expect(s.topic).toBe('estate/#');
+    expect(s.topic).toBe(`estate/${siteId}/#`);
     const d = await device();
     const payload = JSON.stringify({ v: 1, ts: Date.now(), seq: 1, m: { running: true, pressure_mpa: 0.42 } });
     await d.publishAsync(topic('BP-A-1', 'telemetry'), payload, { qos: 1 });
@@ -133,34 +133,43 @@ describe.each(targets)('MQTT broker path: $name', (target) => {
     await inbox.waitFor((x) => x.topic === statusTopic && x.payload === 'offline', 'with the last will');
   });
 
-  it.runIf(target.sharedSubscriptions)('a shared subscription delivers each message once across two subscribers', async () => {
+  it('queues for a partition\'s persistent session while no one is connected, and hands it over', async () => {
     const inbox = new Inbox(siteId);
-    const perSubscriber = [0, 0];
-    const shareGroup = `estatewatch-${run}`;
-    for (const i of [0, 1]) {
-      const s = await subscriber(inbox, {
-        shared: true, shareGroup,
-        onMessage: (t, p) => { if (t.includes('/BP-A-4/')) perSubscriber[i]! += 1; inbox.onMessage(t, p); },
-      });
-      expect(s.topic).toBe(`$share/${shareGroup}/estate/#`);
-    }
+    const clientId = `partition-${run}`;
+    const first = await subscriber(inbox, { clientId });
+    await first.close();
     const d = await device();
-    const n = 40;
-    for (let seq = 0; seq < n; seq++) {
+    for (let seq = 0; seq < 20; seq++) {
       await d.publishAsync(topic('BP-A-4', 'telemetry'), JSON.stringify({ v: 1, ts: Date.now(), seq, m: { running: true } }), { qos: 1 });
     }
+    // Published while the session had no connection: the next one with its client id receives them all.
+    await subscriber(inbox, { clientId });
     const seqOf = (m: Received): number => (JSON.parse(m.payload) as { seq: number }).seq;
-    await inbox.waitFor((m) => m.topic === topic('BP-A-4', 'telemetry') && seqOf(m) === n - 1, 'with the last seq');
-    // A marker published after all the others: once it is in, any duplicate would be too.
-    await d.publishAsync(topic('BP-A-4', 'event'), JSON.stringify({ v: 1, ts: Date.now(), seq: n, event: 'marker' }), { qos: 1 });
-    await inbox.waitFor((m) => m.topic === topic('BP-A-4', 'event'), 'with the marker');
-    await new Promise((r) => setTimeout(r, 200));
+    await inbox.waitFor((m) => m.topic === topic('BP-A-4', 'telemetry') && seqOf(m) === 19, 'with the last seq');
+    const seqs = inbox.messages.filter((m) => m.topic === topic('BP-A-4', 'telemetry')).map(seqOf);
+    expect(new Set(seqs)).toEqual(new Set(Array.from({ length: 20 }, (_, i) => i)));
+  });
 
-    const seqs = inbox.messages.filter((m) => m.topic === topic('BP-A-4', 'telemetry')).map(seqOf).sort((a, b) => a - b);
-    expect(seqs).toEqual(Array.from({ length: n }, (_, i) => i));
-    expect(perSubscriber[0]! + perSubscriber[1]!).toBe(n + 1);
-    expect(perSubscriber[0]).toBeGreaterThan(0);
-    expect(perSubscriber[1]).toBeGreaterThan(0);
+  it('a second connection with a partition\'s client id takes the session over; the first asks, is told no, and stays away', async () => {
+    const clientId = `takeover-${run}`;
+    const inboxes = [new Inbox(siteId), new Inbox(siteId)];
+    let fenced = 0;
+    let asked = 0;
+    // The lease answers: the partition has another owner now.
+    const mayReconnect = async () => { asked += 1; return false; };
+    const first = await subscriber(inboxes[0]!, { clientId, mayReconnect, onFenced: () => { fenced += 1; } });
+    const second = await subscriber(inboxes[1]!, { clientId });
+    await expect.poll(() => fenced, { timeout: 5_000 }).toBe(1);
+    expect(asked).toBe(1);
+    expect(first.connected()).toBe(false);
+    const d = await device();
+    await d.publishAsync(topic('BP-A-5', 'telemetry'), JSON.stringify({ v: 1, ts: Date.now(), seq: 1, m: { running: true } }), { qos: 1 });
+    await inboxes[1]!.waitFor((m) => m.topic === topic('BP-A-5', 'telemetry'), 'at the new owner');
+    // Past mqtt.js's reconnect period: the fenced one did not come back to take the session again.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(second.connected()).toBe(true);
+    expect(first.connected()).toBe(false);
+    expect(inboxes[0]!.messages.filter((m) => m.topic.includes('/BP-A-5/'))).toEqual([]);
   });
 });
 
@@ -180,7 +189,7 @@ describe('embedded broker and subscriber: failures', () => {
   it('connectIngest rejects with MQTT_CONNECT_FAILED, naming the URL, when no broker answers', async () => {
     const gone = await startEmbeddedBroker({ port: 0, host: '127.0.0.1' });
     await gone.close();
-    const err = await connectIngest({ url: gone.url, shared: false, onMessage: () => {}, connectTimeoutMs: 1500 }).then(() => null, (e: unknown) => e);
+    const err = await connectIngest({ url: gone.url, topic: 'estate/#', clientId: 'gone', onMessage: () => {}, connectTimeoutMs: 1500 }).then(() => null, (e: unknown) => e);
     expect(err).toMatchObject({ code: 'MQTT_CONNECT_FAILED' });
     expect((err as Error).message).toContain(gone.url);
     expect((err as Error).message).toMatch(/ECONNREFUSED/);
@@ -193,7 +202,7 @@ describe('embedded broker and subscriber: failures', () => {
     const inbox = new Inbox(siteId);
     const warnings: string[] = [];
     const log = { info: () => {}, warn: (_: object, msg?: string) => warnings.push(msg ?? ''), error: () => {} };
-    const s = await connectIngest({ url: broker.url, shared: false, clientId: `restart-${siteId}`, onMessage: inbox.onMessage, log });
+    const s = await connectIngest({ url: broker.url, topic: 'estate/#', clientId: `restart-${siteId}`, onMessage: inbox.onMessage, log });
     try {
       await broker.close();
       await expect.poll(() => s.connected()).toBe(false);

@@ -15,6 +15,12 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reads the partition lease in seconds, 15 by default', () => {
+    expect(loadConfig({}).partitions).toEqual({ leaseMs: 15_000 });
+    expect(loadConfig({ PARTITION_LEASE_S: '2.5' }).partitions).toEqual({ leaseMs: 2_500 });
+    expect(() => loadConfig({ PARTITION_LEASE_S: '0' })).toThrow(/PARTITION_LEASE_S="0": seconds, 0.3 to 600/);
+  });
+
   it('reads and converts every kind of value', () => {
     const config = loadConfig({
       PORT: '8080', MQTT_URL: 'mqtt://broker:1883', DATABASE_URL: 'postgres://u@db/x', SIMULATE: 'off',

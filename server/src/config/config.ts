@@ -21,6 +21,7 @@ export const ConfigSchema = Type.Object({
   MQTT_USERNAME: Type.Optional(Type.String()),
   MQTT_PASSWORD: Type.Optional(Type.String()),
   MQTT_SHARE_GROUP: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$', description: 'letters, digits, _ and - only' })),
+  PARTITION_LEASE_S: Type.Optional(Type.Number({ minimum: 0.3, maximum: 600, description: 'seconds, 0.3 to 600' })),
   DATABASE_URL: Type.Optional(Url(['postgres', 'postgresql'])),
   DATA_DIR: Type.Optional(Type.String({ minLength: 1 })),
   INFLUX_URL: Type.Optional(Url(['http', 'https'])),
@@ -45,8 +46,13 @@ export interface Config {
   port: number;
   host: string;
   logLevel: NonNullable<Raw['LOG_LEVEL']>;
-  /** shareGroup: instances with the same group split the site's messages on an external broker. */
+  /**
+   * shareGroup: the deployment's name; instances with the same group share the site's partitions,
+   * whose MQTT client ids are `{group}-{site}-{plot}`.
+   */
   mqtt: { url: string | null; embeddedPort: number; shareGroup: string; username?: string; password?: string };
+  /** Scale-out: a partition's lease lasts leaseMs and is renewed every third of it (README "Scale-out"). */
+  partitions: { leaseMs: number };
   database: { url: string | null; dataDir: string };
   influx: { url: string; token: string; org: string; bucket: string } | null;
   simulate: boolean;
@@ -76,7 +82,7 @@ export class ConfigError extends Error {
 }
 
 const BOOLEAN_WORDS: Record<string, boolean> = { '1': true, true: true, yes: true, on: true, '0': false, false: false, no: false, off: false };
-const NUMERIC_KEYS = new Set(['PORT', 'MQTT_PORT', 'SIM_SPEED', 'SIM_SEED', 'SIM_HISTORY_DAYS', 'SESSION_TTL_HOURS']);
+const NUMERIC_KEYS = new Set(['PORT', 'MQTT_PORT', 'PARTITION_LEASE_S', 'SIM_SPEED', 'SIM_SEED', 'SIM_HISTORY_DAYS', 'SESSION_TTL_HOURS']);
 const BOOLEAN_KEYS = new Set(['SIMULATE', 'COOKIE_SECURE', 'TRUST_PROXY']);
 
 /** Turns env strings into the schema's types; leaves unparseable ones as they are, for the schema to report. */
@@ -123,6 +129,7 @@ export function loadConfig(env: Record<string, string | undefined>, defaults: Pa
       ...(r.MQTT_USERNAME !== undefined && { username: r.MQTT_USERNAME }),
       ...(r.MQTT_PASSWORD !== undefined && { password: r.MQTT_PASSWORD }),
     },
+    partitions: { leaseMs: Math.round((r.PARTITION_LEASE_S ?? 15) * 1000) },
     database: { url: r.DATABASE_URL ?? null, dataDir: r.DATA_DIR ?? './data' },
     influx: r.INFLUX_URL && r.INFLUX_TOKEN && r.INFLUX_ORG && r.INFLUX_BUCKET
       ? { url: r.INFLUX_URL, token: r.INFLUX_TOKEN, org: r.INFLUX_ORG, bucket: r.INFLUX_BUCKET }
