@@ -1,9 +1,9 @@
 /**
  * The alarms table alone is enough to restore the engine's alarms: after a
  * crash that lost the engine's snapshot, an active alarm comes back from its
- * row, and new readings update that row instead of adding one. (Without the
- * snapshot the detectors start afresh, so the next reading may clear the
- * alarm and the on-delay raise it again: same row, one more activation.)
+ * row, and new readings update that row instead of adding one. The detectors
+ * start afresh, but a resuming detector neither clears the alarm while its
+ * on-delay runs nor raises it a second time (engine.restore).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -51,8 +51,10 @@ it('restores an active alarm from the alarms table when the snapshot is gone, an
   expect(server.app.alarms.engine.alarm(ID)).toMatchObject({ state: 'unack', count: 1 });
   await lowPressure([20, 5]);
   await eventually(async () => ((await server!.request({ url: '/api/devices/HY-C-02' })).json() as { state: { ts: number | null } }).state.ts! > Date.now() - 6 * MINUTE || undefined, 10_000, 'the new readings');
+  await server.app.alarms.flush();
   const listed = (await server.request({ url: '/api/alarms?activeOnly=false&device=HY-C-02' })).json() as Page<AlarmView>;
-  expect(listed.items.map((a) => [a.id, a.state])).toEqual([[ID, 'unack']]);
+  expect(listed.items.map((a) => [a.id, a.state, a.count])).toEqual([[ID, 'unack', 1]]);
   const detail = (await server.request({ url: `/api/alarms/${ID}` })).json() as AlarmDetailView;
+  expect(detail.events.map((e) => e.type)).toEqual(['alarm-raised']);
   expect(detail.events.at(-1)).toMatchObject({ type: 'alarm-raised', at: detail.firstActiveAt });
 });

@@ -3,13 +3,14 @@
  * buildings' worth of devices, and helpers to feed readings to detectors.
  *
  *   SS-A  F1: A-01 (2 elevators, 2 stair lights, 2 household meters), A-02 (1 elevator, 1 stair light)
- *         F2: pump room (3 booster pumps, electric + jockey fire pumps)
+ *         F2: pump room (3 booster pumps, the plot's bulk water inlet meter, electric + jockey fire pumps)
  *         F3: street lights SL-A-001..003, shops A-S01 (continuous use), A-S02
  *   own supply: SS-A, diesel fire pump, generator, hydrant
  *   SS-B  F1: B-01 with 12 elevators (enough for a flood)
  */
 import { RULES, isReadingRule, type ReadingRule } from '../../server/src/domain/alarms/rules.ts';
 import { evaluate, type Condition, type DetectorContext, type DetectorState } from '../../server/src/domain/alarms/detectors.ts';
+import { localClock } from '../../server/src/domain/alarms/local-clock.ts';
 import type { Device, Feeder, Site, SiteIndex, Unit } from '../../server/src/catalogue/types.ts';
 import type { MetricValue } from '../../server/src/contract.ts';
 import type { Reading } from '../../server/src/ports/time-series.ts';
@@ -38,6 +39,7 @@ export const ALARM_DEVICES: readonly Device[] = [
   device({ id: 'BP-A-1', kind: 'booster-pump', role: 'duty', plotId: 'A', feederId: 'SS-A/F2' }),
   device({ id: 'BP-A-2', kind: 'booster-pump', role: 'assist', plotId: 'A', feederId: 'SS-A/F2' }),
   device({ id: 'BP-A-3', kind: 'booster-pump', role: 'standby', plotId: 'A', feederId: 'SS-A/F2' }),
+  device({ id: 'WM-A-INLET', kind: 'water-meter', role: 'plot-inlet', plotId: 'A', feederId: 'SS-A/F2' }),
   device({ id: 'FP-1', kind: 'fire-pump', role: 'electric', plotId: 'A', feederId: 'SS-A/F2' }),
   device({ id: 'FP-2', kind: 'fire-pump', role: 'jockey', plotId: 'A', feederId: 'SS-A/F2' }),
   device({ id: 'FP-3', kind: 'fire-pump', role: 'diesel', plotId: 'A' }),
@@ -104,8 +106,11 @@ export const isNight = (ts: number): boolean => {
   return hour >= 18 || hour < 6;
 };
 
+/** The test site's local time: UTC. */
+export const utcClock = localClock('UTC');
+
 export function ctx(deviceId: string, overrides: Partial<DetectorContext> = {}): DetectorContext {
-  return { device: dev(deviceId), exempt: false, occupied: true, isNight, ...overrides };
+  return { device: dev(deviceId), exempt: false, occupied: true, isNight, local: utcClock, ...overrides };
 }
 
 export function reading(deviceId: string, ts: number, values: Record<string, MetricValue>, seq = Math.floor(ts / SECOND)): Reading {

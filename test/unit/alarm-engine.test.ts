@@ -1,6 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { isAnnunciated } from '../../server/src/domain/alarms/alarm-state.ts';
-import { AlarmEngine, SUPPRESSION_RELEASE_MS, siteDetectorContext, type EngineEffect, type EngineSnapshot } from '../../server/src/domain/alarms/engine.ts';
+import {
+  AlarmEngine, SUPPRESSION_RELEASE_MS, siteDetectorContext, type EngineEffect, type EngineSnapshot, type EngineSnapshotV1,
+} from '../../server/src/domain/alarms/engine.ts';
 import type { MetricValue } from '../../server/src/contract.ts';
 import { ALARM_DEVICES, HOUR, MINUTE, SECOND, T0, alarmSiteIndex, dev, isNight, reading } from '../support/alarm-site.ts';
 
@@ -224,10 +226,97 @@ describe('AlarmEngine: snapshot and restore', () => {
     expect(raised(send('EL-A-01-1', trapped))).toHaveLength(1);
   });
 
-  it('rejects a snapshot of another version and keeps its state', () => {
+  it('rejects a snapshot of an unknown version and keeps its state', () => {
     send('EL-A-01-1', { fault_code: 3 });
-    const result = engine.restore({ ...engine.snapshot(), version: 2 as 1 }, now);
+    const result = engine.restore({ ...engine.snapshot(), version: 3 as 2 }, now);
     expect(result).toMatchObject({ ok: false, error: { code: 'SNAPSHOT_UNSUPPORTED' } });
     expect(engine.alarms()).toHaveLength(1);
+  });
+
+  it('migrates a version 1 snapshot (before the water balance): alarms and detectors kept, the balance starts afresh', () => {
+    send('EL-A-01-1', trapped);
+    now += 30 * SECOND;
+    send('EL-A-01-1', trapped);
+    const { balances: _b, balanceMeters: _m, ...rest } = engine.snapshot();
+    const v1: EngineSnapshotV1 = JSON.parse(JSON.stringify({ ...rest, version: 1 })) as EngineSnapshotV1;
+    engine = newEngine();
+    expect(engine.restore(v1, now)).toEqual({ ok: true });
+    expect(engine.snapshot()).toMatchObject({ version: 2, balances: [], balanceMeters: [] });
+    expect(send('EL-A-01-1', trapped)).toEqual([]);
+    expect(engine.alarm('EL-A-01-1:elevator.entrapment')).toMatchObject({ state: 'unack', count: 1 });
+  });
+
+  it('restored from the alarms table alone, an active alarm is neither cleared nor raised again by its fresh detector', () => {
+    const id = 'HY-A-01:hydrant.pressure-low';
+    const low = { pressure_mpa: 0.06 };
+    send('HY-A-01', low);
+    now += 10 * MINUTE;
+    expect(raised(send('HY-A-01', low)).map((e) => e.alarm.id)).toEqual([id]);
+
+    // A crash before the first snapshot: only the alarms table is left.
+    const alarmsOnly = JSON.parse(JSON.stringify({ ...engine.snapshot(), detectors: [], lastSeen: [] })) as EngineSnapshot;
+    engine = newEngine();
+    now += 5 * MINUTE;
+    engine.restore(alarmsOnly, now);
+    // A fresh threshold detector needs 10 min of low readings before it is active: until then it must not clear the alarm.
+    const effects = [0, 5, 10, 15].flatMap((m) => send('HY-A-01', low, now + m * MINUTE));
+    expect(effects).toEqual([]);
+    expect(engine.alarm(id)).toMatchObject({ state: 'unack', count: 1 });
+    // Once the detector has found the condition itself, normal readings clear it as usual: after the 10-min off-delay.
+    expect(send('HY-A-01', { pressure_mpa: 0.3 }, now + 20 * MINUTE)).toEqual([]);
+    expect(send('HY-A-01', { pressure_mpa: 0.3 }, now + 30 * MINUTE).map((e) => e.type)).toEqual(['alarm-cleared']);
+    expect(engine.alarm(id)).toMatchObject({ state: 'rtn-unack', count: 1 });
+  });
+
+  it('restored from the alarms table alone, a condition that is gone clears once the detector has watched for its on-delay', () => {
+    const id = 'HY-A-01:hydrant.pressure-low';
+    send('HY-A-01', { pressure_mpa: 0.06 });
+    now += 10 * MINUTE;
+    send('HY-A-01', { pressure_mpa: 0.06 });
+    const alarmsOnly = JSON.parse(JSON.stringify({ ...engine.snapshot(), detectors: [] })) as EngineSnapshot;
+    engine = newEngine();
+    engine.restore(alarmsOnly, now);
+    expect(send('HY-A-01', { pressure_mpa: 0.3 }, now + MINUTE)).toEqual([]);
+    expect(send('HY-A-01', { pressure_mpa: 0.3 }, now + 11 * MINUTE - 1)).toEqual([]);
+    expect(send('HY-A-01', { pressure_mpa: 0.3 }, now + 11 * MINUTE).map((e) => e.type)).toEqual(['alarm-cleared']);
+    expect(engine.alarm(id)).toMatchObject({ state: 'rtn-unack', count: 1 });
+  });
+});
+
+describe('AlarmEngine: plot water balance', () => {
+  const QUARTER = 15 * MINUTE;
+  const CONSUMERS = ['WM-A-01-0101', 'WM-A-01-0102', 'WM-A-S01', 'WM-A-S02'];
+  const BALANCE = 'WM-A-INLET:water-meter.water-balance';
+  const registers = new Map<string, number>();
+
+  /** Quarter-hours q0…q1 of every water meter of plot A: each consumer 1 m³/h, the inlet 4.25 m³/h plus `burst` from quarter `from`. */
+  function quarters(q0: number, q1: number, burst = 0, from = 0): EngineEffect[] {
+    const effects: EngineEffect[] = [];
+    for (let q = q0; q <= q1; q++) {
+      now = T0 + q * QUARTER;
+      for (const id of [...CONSUMERS, 'WM-A-INLET']) {
+        const use = q === 0 ? 0 : (id === 'WM-A-INLET' ? 4.25 + (q > from ? burst : 0) : 1) / 4;
+        registers.set(id, (q === 0 ? 100 : registers.get(id)!) + use);
+        effects.push(...send(id, { volume_m3: registers.get(id)! }));
+      }
+    }
+    return effects;
+  }
+
+  it('a burst raises one alarm on the plot\'s inlet, at the event time of the inlet reading that judged the hour', () => {
+    // The burst starts at 60 min; hour 1 is judged by the inlet's reading at 150 min.
+    expect(quarters(0, 9, 10, 4)).toEqual([]);
+    const effects = quarters(10, 12, 10, 4);
+    expect(raised(effects).map((e) => [e.alarm.id, e.at, e.annunciated])).toEqual([[BALANCE, T0 + 150 * MINUTE, true]]);
+    expect(engine.alarm(BALANCE)).toMatchObject({ value: 10.25, priority: 2 });
+    expect(engine.alarms().map((a) => a.id)).toEqual([BALANCE]);
+  });
+
+  it('its state survives a snapshot and restore in the middle of an hour', () => {
+    quarters(0, 6, 10, 4);
+    const saved = JSON.parse(JSON.stringify(engine.snapshot())) as EngineSnapshot;
+    engine = newEngine();
+    expect(engine.restore(saved, now)).toEqual({ ok: true });
+    expect(raised(quarters(7, 12, 10, 4)).map((e) => [e.alarm.id, e.at])).toEqual([[BALANCE, T0 + 150 * MINUTE]]);
   });
 });

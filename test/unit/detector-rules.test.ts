@@ -7,7 +7,10 @@ function metricsOf(rule: Rule): { metric: string; type: 'number' | 'boolean' | '
   const d = rule.detector;
   switch (d.type) {
     case 'threshold': case 'rate-of-change': case 'flat-line': case 'register-decrease': case 'register-jump': case 'continuous-use': case 'no-use': case 'register-stale':
+    case 'night-flow': case 'own-baseline': case 'water-balance':
       return [{ metric: d.metric, type: 'number' }];
+    case 'trend':
+      return [{ metric: d.metric, type: 'number' }, ...(d.while ? [{ metric: d.while.metric, type: typeof d.while.value as 'number' | 'boolean' | 'string' }] : [])];
     case 'register-increase':
       return [{ metric: d.metric, type: 'number' }, ...(d.per ? [{ metric: d.per.metric, type: 'number' as const }] : [])];
     case 'condition':
@@ -41,7 +44,8 @@ describe('rule catalogue', () => {
   it('registers used for decreases, jumps and counts are cumulative', () => {
     for (const rule of RULES) {
       const d = rule.detector;
-      if (d.type !== 'register-decrease' && d.type !== 'register-jump' && d.type !== 'register-increase' && d.type !== 'continuous-use' && d.type !== 'no-use') continue;
+      if (d.type !== 'register-decrease' && d.type !== 'register-jump' && d.type !== 'register-increase' && d.type !== 'continuous-use' && d.type !== 'no-use'
+        && d.type !== 'night-flow' && d.type !== 'own-baseline' && d.type !== 'water-balance') continue;
       for (const kind of rule.kinds) expect(KINDS[kind].metrics[d.metric]?.cumulative, `${rule.id} ${kind}.${d.metric}`).toBe(true);
     }
   });

@@ -4,13 +4,14 @@
  * engine's snapshot (`alarm_engine_state`). Written in batches by the alarms
  * plugin; read by the alarm API and the KPIs.
  */
-import { and, asc, desc, eq, getTableColumns, gte, inArray, lt, ne, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gte, inArray, lt, ne, sql, type SQL } from 'drizzle-orm';
 import type { DeviceKind } from '../../catalogue/kinds.ts';
 import type { MetricValue } from '../../contract.ts';
 import type { Alarm, AlarmEffect, AlarmState } from '../../domain/alarms/alarm-state.ts';
 import type { EngineEffect } from '../../domain/alarms/engine.ts';
 import type { Priority, TicketKind } from '../../domain/alarms/rules.ts';
-import type { Database } from './database.ts';
+import type { AlarmAggregates } from '../../domain/reports.ts';
+import { queryRows, type Database } from './database.ts';
 import { alarmEngineState, alarmEvents, alarms } from './schema.ts';
 
 /**
@@ -222,7 +223,8 @@ export class AlarmRepository {
   async events(alarmId: string, limit: number): Promise<AlarmEventRecord[]> {
     const rows = await this.database.db.select().from(alarmEvents)
       .where(eq(alarmEvents.alarmId, alarmId))
-      .orderBy(desc(alarmEvents.id))
+      // Spelled like alarm_events_alarm_idx (id desc nulls last), or PostgreSQL walks the primary key instead.
+      .orderBy(sql`${alarmEvents.id} desc nulls last`)
       .limit(limit);
     return rows.map((row) => ({
       id: row.id,
@@ -241,6 +243,100 @@ export class AlarmRepository {
       .where(and(eq(alarmEvents.type, 'alarm-raised'), gte(alarmEvents.at, new Date(from)), lt(alarmEvents.at, new Date(to))))
       .orderBy(asc(alarmEvents.at), asc(alarmEvents.id));
     return rows.map((row) => row.payload as AlarmEffect);
+  }
+
+  /**
+   * What a report counts of the activations raised in [from, to) (of one
+   * plot), aggregated by the database: per rule, per 10 minutes (annunciated),
+   * per report bucket, and the time from each activation to its
+   * acknowledgement and to its return to normal, summarised per priority.
+   * An activation's acknowledgement and clearing are the first of each among
+   * its alarm's events after it and before the alarm's next activation
+   * (events of one alarm are ordered by id, the order they were written in).
+   */
+  async reportAggregates(query: { from: number; to: number; plotId?: string; bucketStarts: readonly number[] }): Promise<AlarmAggregates> {
+    const db = this.database.db;
+    const raised = sql`type = 'alarm-raised' and at >= ${new Date(query.from).toISOString()}::timestamptz and at < ${new Date(query.to).toISOString()}::timestamptz
+      ${query.plotId === undefined ? sql`` : sql`and plot_id = ${query.plotId}`}`;
+    const annunciated = sql`(payload->>'annunciated')::boolean`;
+    const thresholds = `{${query.bucketStarts.join(',')}}`;
+    // Each lookup must be a short walk of alarm_events_alarm_idx (alarm_id, id desc nulls last), read backwards:
+    // hence "nulls first" (ids are never null; without it the planner walks the primary key instead), and both
+    // ends of the id range as index conditions (an OR is only a filter: an activation never acknowledged, e.g.
+    // suppressed or rate-limited, would scan every later event of its alarm).
+    const LAST_ID = sql.raw('9223372036854775807');
+    const [rules, tenMinutes, series, times] = await Promise.all([
+      queryRows<{ ruleId: string; priority: number; titleEn: string | null; titleZh: string | null; activations: number; annunciated: number }>(db, sql`
+        select payload->'alarm'->>'ruleId' as "ruleId", (payload->'alarm'->>'priority')::int as priority,
+          max(payload->'alarm'->'title'->>'en') as "titleEn", max(payload->'alarm'->'title'->>'zh') as "titleZh",
+          count(*)::int as activations, (count(*) filter (where ${annunciated}))::int as annunciated
+        from alarm_events where ${raised}
+        group by 1, 2`),
+      queryRows<{ bucket: number; count: number }>(db, sql`
+        select floor(extract(epoch from at) / 600)::float8 as bucket, count(*)::int as count
+        from alarm_events where ${raised} and ${annunciated}
+        group by 1`),
+      queryRows<{ index: number; activations: number; annunciated: number }>(db, sql`
+        select width_bucket((extract(epoch from at) * 1000)::float8, ${thresholds}::float8[]) - 1 as index,
+          count(*)::int as activations, (count(*) filter (where ${annunciated}))::int as annunciated
+        from alarm_events where ${raised}
+        group by 1`),
+      queryRows<{
+        priority: number | null; activations: number; annunciated: number;
+        acknowledged: number; ackMean: number | null; ackMedian: number | null;
+        returned: number; rtnMean: number | null; rtnMedian: number | null;
+      }>(db, sql`
+        with raised as (
+          select id, alarm_id, at, (payload->'alarm'->>'priority')::int as priority, ${annunciated} as annunciated
+          from alarm_events where ${raised}
+        ),
+        spans as (
+          select r.priority, r.annunciated,
+            -- greatest() skips nulls: keep "not yet" null. Negative spans (a wall-clock ack of a future-stamped reading) count as 0.
+            (case when ack.at is not null then greatest(0, extract(epoch from ack.at - r.at) * 1000) end)::float8 as ack_ms,
+            (case when clr.at is not null then greatest(0, extract(epoch from clr.at - r.at) * 1000) end)::float8 as rtn_ms
+          from raised r
+          left join lateral (
+            select n.id from alarm_events n where n.alarm_id = r.alarm_id and n.type = 'alarm-raised' and n.id > r.id order by n.id nulls first limit 1
+          ) nxt on true
+          left join lateral (
+            select a.at from alarm_events a
+            where a.alarm_id = r.alarm_id and a.type = 'alarm-acknowledged' and a.id > r.id and a.id < coalesce(nxt.id, ${LAST_ID})
+            order by a.id nulls first limit 1
+          ) ack on true
+          left join lateral (
+            select c.at from alarm_events c
+            where c.alarm_id = r.alarm_id and c.type = 'alarm-cleared' and c.id > r.id and c.id < coalesce(nxt.id, ${LAST_ID})
+            order by c.id nulls first limit 1
+          ) clr on true
+        )
+        select priority, count(*)::int as activations, (count(*) filter (where annunciated))::int as annunciated,
+          (count(ack_ms) filter (where annunciated))::int as acknowledged,
+          (avg(ack_ms) filter (where annunciated))::float8 as "ackMean",
+          (percentile_cont(0.5) within group (order by ack_ms) filter (where annunciated))::float8 as "ackMedian",
+          count(rtn_ms)::int as returned, avg(rtn_ms)::float8 as "rtnMean",
+          (percentile_cont(0.5) within group (order by rtn_ms))::float8 as "rtnMedian"
+        from spans
+        group by grouping sets ((priority), ())`),
+    ]);
+    const stats = (count: number, mean: number | null, median: number | null) => ({
+      count: Number(count), meanMs: mean === null ? null : Number(mean), medianMs: median === null ? null : Number(median),
+    });
+    return {
+      rules: rules.map((r) => ({
+        ruleId: r.ruleId, priority: Number(r.priority) as Priority,
+        title: { en: r.titleEn ?? r.ruleId, zh: r.titleZh ?? r.ruleId },
+        activations: Number(r.activations), annunciated: Number(r.annunciated),
+      })),
+      per10Minutes: tenMinutes.map((r) => ({ bucket: Number(r.bucket), count: Number(r.count) })),
+      series: series.map((r) => ({ index: Number(r.index), activations: Number(r.activations), annunciated: Number(r.annunciated) })),
+      times: times.map((r) => ({
+        priority: r.priority === null ? null : (Number(r.priority) as Priority),
+        activations: Number(r.activations), annunciated: Number(r.annunciated),
+        acknowledge: stats(r.acknowledged, r.ackMean, r.ackMedian),
+        returnToNormal: stats(r.returned, r.rtnMean, r.rtnMedian),
+      })),
+    };
   }
 
   async loadEngineState(siteId: string): Promise<EngineStateRecord | undefined> {

@@ -17,13 +17,16 @@
  *
  * All state is plain JSON (the engine snapshots it).
  */
+import { KINDS } from '../../catalogue/kinds.ts';
 import type { Device } from '../../catalogue/types.ts';
 import type { MetricValue } from '../../contract.ts';
 import type { Reading } from '../../ports/time-series.ts';
+import { trackHours, type HourTrack } from './hourly.ts';
+import type { LocalClock } from './local-clock.ts';
 import type {
-  Comparison, ConditionDetector, ContinuousUseDetector, FlatLineDetector, NoUseDetector, Predicate, RateOfChangeDetector, RegisterStaleDetector,
-  ReadingDetector, ReadingRule, RegisterDecreaseDetector, RegisterIncreaseDetector, RegisterJumpDetector, SilenceDetector,
-  ThresholdDetector,
+  Comparison, ConditionDetector, ContinuousUseDetector, FlatLineDetector, NightFlowDetector, NoUseDetector, OwnBaselineDetector, Predicate,
+  RateOfChangeDetector, RegisterStaleDetector, ReadingDetector, ReadingRule, RegisterDecreaseDetector, RegisterIncreaseDetector,
+  RegisterJumpDetector, SilenceDetector, ThresholdDetector, TrendDetector,
 } from './rules.ts';
 
 /** What a detector may know about a device beyond its readings. */
@@ -35,6 +38,8 @@ export interface DetectorContext {
   readonly occupied: boolean;
   /** Street lights are scheduled on at this event time. */
   readonly isNight: (ts: number) => boolean;
+  /** The site's local time (night window, hour of day). */
+  readonly local: LocalClock;
 }
 
 export type Condition = 'active' | 'clear' | 'unchanged';
@@ -68,13 +73,45 @@ export type DetectorMemory =
     readonly runStart: number | null;
   }
   | { readonly type: 'no-use'; readonly last: number | null; readonly since: number | null }
-  | { readonly type: 'register-stale'; readonly last: number | null; readonly since: number | null };
+  | { readonly type: 'register-stale'; readonly last: number | null; readonly since: number | null }
+  | {
+    readonly type: 'night-flow';
+    readonly last: Sample | null;
+    /** The night being collected: its local day, lowest flow so far and how much of the window readings covered. */
+    readonly night: { readonly day: number; readonly min: number; readonly coveredMs: number } | null;
+    /** Learned minima, oldest first. */
+    readonly minima: readonly number[];
+  }
+  | {
+    readonly type: 'own-baseline';
+    readonly track: HourTrack | null;
+    /** Per local hour of day (0…23): the learned mean use, and on how many days it was learned. */
+    readonly mean: readonly number[];
+    readonly days: readonly number[];
+  }
+  | {
+    readonly type: 'trend';
+    readonly debounce: Debounce;
+    /** The gating metric's last known value. */
+    readonly gate: MetricValue | null;
+    /** Per bucket: its start, the sums of reading times and values, and the count. */
+    readonly buckets: readonly { readonly start: number; readonly sumTs: number; readonly sum: number; readonly n: number }[];
+  };
 
 export interface DetectorState {
   /** Event time and seq of the newest reading this detector used; null before the first. */
   readonly lastTs: number | null;
   readonly lastSeq: number | null;
   readonly memory: DetectorMemory;
+  /**
+   * Set when the engine was restored with an active alarm but without this
+   * detector's state (the alarms table alone): the fresh detector's 'clear'
+   * is held back until it has watched for settleMs() of event time since its
+   * first reading (`since`), or until it finds the condition active itself.
+   * Without it, the fresh detector's pending on-delay would clear the alarm
+   * and raise it once more.
+   */
+  readonly resume?: { readonly since: number | null };
 }
 
 export interface Evaluation {
@@ -98,9 +135,10 @@ export function evaluate(rule: ReadingRule, state: DetectorState | undefined, re
   const memory = current.memory.type === rule.detector.type ? current.memory : initialMemory(rule.detector);
   const step = stepDetector(rule.detector, memory, reading, ctx);
   if (step === null) return { state: current, condition: 'unchanged' };
+  const { condition, resume } = resumed(rule.detector, current.resume, step.condition, reading.ts);
   return {
-    state: { lastTs: reading.ts, lastSeq: reading.seq, memory: step.memory },
-    condition: step.condition,
+    state: { lastTs: reading.ts, lastSeq: reading.seq, memory: step.memory, ...(resume && { resume }) },
+    condition,
     ...(step.value !== undefined && { value: step.value }),
     ...(step.message !== undefined && { message: step.message }),
   };
@@ -108,6 +146,33 @@ export function evaluate(rule: ReadingRule, state: DetectorState | undefined, re
 
 export function initialState(detector: ReadingDetector): DetectorState {
   return { lastTs: null, lastSeq: null, memory: initialMemory(detector) };
+}
+
+/** A fresh detector for an alarm that is active from before a restart (see DetectorState.resume). */
+export function resumeState(detector: ReadingDetector): DetectorState {
+  return { ...initialState(detector), resume: { since: null } };
+}
+
+/**
+ * How long a fresh detector must watch before its 'clear' can be trusted:
+ * the longest it may take to find a condition that is still there active.
+ */
+export function settleMs(detector: ReadingDetector): number {
+  switch (detector.type) {
+    case 'threshold': case 'condition': return detector.onDelayMs;
+    case 'flat-line': case 'register-increase': case 'trend': return detector.windowMs;
+    case 'continuous-use': return detector.buckets * detector.bucketMs;
+    case 'no-use': case 'register-stale': return detector.periodMs;
+    // These say nothing (unchanged) until they can judge: their first verdict is already sound.
+    case 'rate-of-change': case 'register-decrease': case 'register-jump': case 'night-flow': case 'own-baseline': return 0;
+  }
+}
+
+function resumed(detector: ReadingDetector, resume: DetectorState['resume'], condition: Condition, ts: number): { condition: Condition; resume?: { since: number | null } } {
+  if (resume === undefined || condition === 'active') return { condition };
+  if (condition === 'unchanged') return { condition, resume };
+  const since = resume.since ?? ts;
+  return ts - since >= settleMs(detector) ? { condition } : { condition: 'unchanged', resume: { since } };
 }
 
 function isAfter(reading: Reading, state: DetectorState): boolean {
@@ -127,6 +192,9 @@ function initialMemory(detector: ReadingDetector): DetectorMemory {
     case 'continuous-use': return { type: 'continuous-use', last: null, bucket: null, bucketUsed: false, runStart: null };
     case 'no-use': return { type: 'no-use', last: null, since: null };
     case 'register-stale': return { type: 'register-stale', last: null, since: null };
+    case 'night-flow': return { type: 'night-flow', last: null, night: null, minima: [] };
+    case 'own-baseline': return { type: 'own-baseline', track: null, mean: new Array<number>(24).fill(0), days: new Array<number>(24).fill(0) };
+    case 'trend': return { type: 'trend', debounce: { active: false, since: null }, gate: null, buckets: [] };
   }
 }
 
@@ -144,6 +212,9 @@ function stepDetector(detector: ReadingDetector, memory: DetectorMemory, reading
     case 'continuous-use': return stepContinuousUse(detector, memory as Memory<'continuous-use'>, reading, ctx);
     case 'no-use': return stepIdle(detector, memory as Memory<'no-use'>, reading, ctx.occupied);
     case 'register-stale': return stepIdle(detector, memory as Memory<'register-stale'>, reading, true);
+    case 'night-flow': return stepNightFlow(detector, memory as Memory<'night-flow'>, reading, ctx);
+    case 'own-baseline': return stepOwnBaseline(detector, memory as Memory<'own-baseline'>, reading, ctx);
+    case 'trend': return stepTrend(detector, memory as Memory<'trend'>, reading, ctx);
   }
 }
 
@@ -362,6 +433,139 @@ function stepIdle(d: NoUseDetector | RegisterStaleDetector, m: Memory<'no-use' |
     message: `no ${d.metric} added for ${round(idleMs / 3_600_000)} h`,
   };
 }
+
+const HOUR_MS = 3_600_000;
+
+interface NightVerdict { readonly abnormal: boolean; readonly min: number; readonly baseline: number; readonly limit: number }
+
+/**
+ * Collects each night's lowest flow between consecutive readings and judges
+ * the night once a reading is past its window (rules.ts NightFlowDetector).
+ */
+function stepNightFlow(d: NightFlowDetector, m: Memory<'night-flow'>, reading: Reading, { local, device }: DetectorContext): Step | null {
+  const value = numberOf(reading, d.metric);
+  if (value === undefined) return null;
+  let { night, minima } = m;
+  let verdict: NightVerdict | null = null;
+  const judge = (closing: NonNullable<typeof night>): void => {
+    const judged = judgeNight(d, closing, minima);
+    minima = judged.minima;
+    verdict = judged.verdict ?? verdict;
+  };
+
+  const span = m.last === null ? 0 : reading.ts - m.last.ts;
+  if (m.last !== null && span > 0 && span <= d.maxGapMs && value >= m.last.value) {
+    const mid = local(m.last.ts + span / 2);
+    if (mid.hour >= d.fromHour && mid.hour < d.toHour) {
+      const flow = ((value - m.last.value) / span) * HOUR_MS;
+      if (night !== null && night.day !== mid.day) {
+        judge(night);
+        night = null;
+      }
+      night = night === null ? { day: mid.day, min: flow, coveredMs: span } : { day: night.day, min: Math.min(night.min, flow), coveredMs: night.coveredMs + span };
+    }
+  }
+  const at = local(reading.ts);
+  if (night !== null && (at.day > night.day || at.hour >= d.toHour)) {
+    judge(night);
+    night = null;
+  }
+
+  const memory: DetectorMemory = { type: 'night-flow', last: { ts: reading.ts, value }, night, minima };
+  const v = verdict as NightVerdict | null;
+  if (v === null) return { memory, condition: 'unchanged', value };
+  return {
+    memory, condition: level(v.abnormal), value: round(v.min),
+    message: `lowest flow ${pad(d.fromHour)}:00–${pad(d.toHour)}:00 ${round(v.min)} ${unitOf(device, d.metric)}/h (usual ${round(v.baseline)}, limit ${round(v.limit)})`,
+  };
+}
+
+function judgeNight(d: NightFlowDetector, night: { day: number; min: number; coveredMs: number }, minima: readonly number[]): { minima: readonly number[]; verdict?: NightVerdict } {
+  if (night.coveredMs < d.minCoverage * (d.toHour - d.fromHour) * HOUR_MS) return { minima };
+  const learn = () => [...minima, round(night.min)].slice(-d.nights);
+  if (minima.length < d.minNights) return { minima: learn() };
+  const baseline = median(minima);
+  const limit = d.factor * baseline + d.marginPerHour;
+  const abnormal = night.min > limit;
+  // An abnormal night is not learned: a leak that goes on must not become the baseline.
+  return { minima: abnormal ? minima : learn(), verdict: { abnormal, min: night.min, baseline, limit } };
+}
+
+/** Judges each closed, complete local hour against the learned mean for its hour of day (rules.ts OwnBaselineDetector). */
+function stepOwnBaseline(d: OwnBaselineDetector, m: Memory<'own-baseline'>, reading: Reading, { local, device }: DetectorContext): Step | null {
+  const value = numberOf(reading, d.metric);
+  if (value === undefined) return null;
+  const step = trackHours(m.track, reading.ts, value, d.maxGapMs, local);
+  if (step === null) return null;
+  // Most readings close no hour: the learned arrays are copied only when one does.
+  if (step.closed.length === 0) return { memory: { ...m, track: step.track }, condition: 'unchanged', value };
+  const mean = [...m.mean];
+  const days = [...m.days];
+  let verdict: { abnormal: boolean; use: number; usual: number; limit: number } | null = null;
+  for (const hour of step.closed) {
+    if (!hour.complete) continue;
+    const h = Math.floor(local(hour.hourStart).hour);
+    const learned = days[h]! >= d.minDays;
+    const limit = d.factor * mean[h]! + d.margin;
+    if (learned && !verdict?.abnormal) verdict = { abnormal: hour.use > limit, use: hour.use, usual: mean[h]!, limit };
+    // Capped at the limit: one faulty hour moves the baseline a little, not to the fault.
+    const sample = learned ? Math.min(hour.use, limit) : hour.use;
+    mean[h] = round4(days[h] === 0 ? sample : mean[h]! + d.alpha * (sample - mean[h]!));
+    days[h] = Math.min(days[h]! + 1, d.minDays);
+  }
+  const memory: DetectorMemory = { type: 'own-baseline', track: step.track, mean, days };
+  if (verdict === null) return { memory, condition: 'unchanged', value };
+  return {
+    memory, condition: level(verdict.abnormal), value: round(verdict.use),
+    message: `${round(verdict.use)} ${unitOf(device, d.metric)} used in the hour (usual ${round(verdict.usual)} for this hour of day, limit ${round(verdict.limit)})`,
+  };
+}
+
+/** Least-squares slope of bucket means over the trailing window (rules.ts TrendDetector). */
+function stepTrend(d: TrendDetector, m: Memory<'trend'>, reading: Reading, { device }: DetectorContext): Step | null {
+  const value = numberOf(reading, d.metric);
+  if (value === undefined) return null;
+  const gate = d.while === undefined ? null : (reading.values[d.while.metric] ?? m.gate);
+  const counts = d.while === undefined || gate === d.while.value;
+  const buckets = m.buckets.filter((b) => b.start + d.bucketMs > reading.ts - d.windowMs);
+  if (counts) {
+    const start = Math.floor(reading.ts / d.bucketMs) * d.bucketMs;
+    const latest = buckets.at(-1);
+    if (latest?.start === start) buckets[buckets.length - 1] = { start, sumTs: latest.sumTs + reading.ts, sum: latest.sum + value, n: latest.n + 1 };
+    else buckets.push({ start, sumTs: reading.ts, sum: value, n: 1 });
+  }
+  const memory = (debounced: Debounce): DetectorMemory => ({ type: 'trend', debounce: debounced, gate, buckets });
+  const points = buckets.map((b) => ({ x: (b.sumTs / b.n - buckets[0]!.start) / HOUR_MS, y: b.sum / b.n }));
+  const spanMs = points.length === 0 ? 0 : (points.at(-1)!.x - points[0]!.x) * HOUR_MS;
+  if (points.length < d.minBuckets || spanMs < d.minSpanMs) return { memory: memory(m.debounce), condition: 'unchanged', value };
+
+  const xMean = points.reduce((a, p) => a + p.x, 0) / points.length;
+  const yMean = points.reduce((a, p) => a + p.y, 0) / points.length;
+  let sxy = 0;
+  let sxx = 0;
+  for (const p of points) {
+    sxy += (p.x - xMean) * (p.y - yMean);
+    sxx += (p.x - xMean) ** 2;
+  }
+  const slope = sxy / sxx;
+  const fitted = yMean + slope * (points.at(-1)!.x - xMean);
+  const raw = slope >= d.risePerHour && fitted < d.below ? 'abnormal' : slope < d.clearPerHour || fitted >= d.below ? 'normal' : 'hold';
+  const next = debounce(m.debounce, raw, reading.ts, 0, 0);
+  return {
+    memory: memory(next), condition: level(next.active), value,
+    message: `${d.metric} rising ${round(slope)} ${unitOf(device, d.metric)} an hour over ${Math.round(spanMs / 60_000)} min, now about ${round(fitted)} (alarm from +${d.risePerHour}/h while below ${d.below})`,
+  };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const pad = (hour: number): string => String(hour).padStart(2, '0');
+const unitOf = (device: Device, metric: string): string => KINDS[device.kind].metrics[metric]?.unit ?? '';
+const round4 = (x: number): number => Math.round(x * 10_000) / 10_000;
 
 /** Wall-clock silence: strictly more than max(factor × interval, minMs) since the device's last message. */
 export function isSilent(d: SilenceDetector, reportIntervalS: number, lastSeenAt: number, now: number): boolean {

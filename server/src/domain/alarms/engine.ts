@@ -15,6 +15,11 @@
  * is annunciated once. Suppression outlasts the root alarm by
  * SUPPRESSION_RELEASE_MS, giving devices time to report again after the power
  * returns instead of each annunciating its own leftover silence alarm.
+ *
+ * Plot water balance: every water-meter reading of a plot also feeds that
+ * plot's balance (water-balance.ts), whose hourly verdicts go to the alarm
+ * of the plot's inlet meter, at the event time of the inlet reading that
+ * made the hour judgeable.
  */
 import { KINDS } from '../../catalogue/kinds.ts';
 import type { Device, SiteIndex } from '../../catalogue/types.ts';
@@ -24,9 +29,12 @@ import {
   acknowledge, alarmId, applyCondition, expireShelving, isActive, newAlarm, setOutOfService, setSuppression, shelve, unshelve,
   type Alarm, type AlarmEffect, type AlarmError, type AlarmSubject, type Outcome, type Transition,
 } from './alarm-state.ts';
-import { evaluate, isSilent, type DetectorContext, type DetectorState } from './detectors.ts';
+import { evaluate, isSilent, resumeState, type DetectorContext, type DetectorState } from './detectors.ts';
 import { NO_FLOOD, advanceFlood, recordAnnunciation, type FloodChange, type FloodState } from './flood.ts';
-import { RULES, appliesTo, isReadingRule, type FeederLostDetector, type Rule, type SilenceDetector } from './rules.ts';
+import type { HourTrack } from './hourly.ts';
+import { localClock, type LocalClock } from './local-clock.ts';
+import { RULES, appliesTo, isReadingRule, type FeederLostDetector, type Rule, type SilenceDetector, type WaterBalanceDetector } from './rules.ts';
+import { EMPTY_BALANCE, stepBalance, type PlotBalance } from './water-balance.ts';
 
 export const SUPPRESSION_RELEASE_MS = 5 * 60_000;
 
@@ -45,7 +53,7 @@ export interface EngineOptions {
 /** A feeder's current root cause; `clearedAt` is set while suppression outlasts a cleared root alarm. */
 interface FeederRoot { readonly alarmId: string; readonly clearedAt: number | null }
 
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
 
 /** Everything the engine knows, as JSON-safe data. */
 export interface EngineSnapshot {
@@ -57,13 +65,27 @@ export interface EngineSnapshot {
   readonly outOfService: readonly string[];
   readonly feederRoots: readonly (readonly [feederId: string, root: FeederRoot])[];
   readonly floods: readonly (readonly [plotId: string, state: FloodState])[];
+  /** Per plot balance (key: the inlet's alarm id) and per consumer meter (key: `${meterId}:${ruleId}`). */
+  readonly balances: readonly (readonly [key: string, state: PlotBalance])[];
+  readonly balanceMeters: readonly (readonly [key: string, track: HourTrack])[];
 }
+
+/**
+ * Version 1, before the plot water balance: the same without its state. It
+ * is still restored (the balance starts collecting afresh, its first verdict
+ * an hour and a grace later); any other version is rejected.
+ */
+export type EngineSnapshotV1 = Omit<EngineSnapshot, 'version' | 'balances' | 'balanceMeters'> & { readonly version: 1 };
 
 /** Feeder ids are `${substationId}/F${n}` (catalogue/spec.ts): the substation reports feeder n as metric feeder_n. */
 export const feederIdOf = (substationId: string, n: number): string => `${substationId}/F${n}`;
 
-/** Detector context from the catalogue: shops with continuous use are exempt; occupancy comes from the caller (none known: not occupied). */
+/**
+ * Detector context from the catalogue: shops with continuous use are exempt; local time is the site's zone;
+ * occupancy comes from the caller (none known: not occupied).
+ */
 export function siteDetectorContext(site: SiteIndex, options: { isNight: (ts: number) => boolean; occupied?: (unitId: string) => boolean }): (device: Device) => DetectorContext {
+  const local = localClock(site.site.timezone);
   return (device) => {
     const unit = device.unitId === null ? undefined : site.unit(device.unitId);
     return {
@@ -71,8 +93,16 @@ export function siteDetectorContext(site: SiteIndex, options: { isNight: (ts: nu
       exempt: unit?.continuousUse ?? false,
       occupied: unit !== undefined && (options.occupied?.(unit.id) ?? false),
       isNight: options.isNight,
+      local,
     };
   };
+}
+
+/** A plot's water balance: the rule, the inlet it alarms on and how many consumer meters the plot has. */
+interface BalanceCheck {
+  readonly rule: Rule & { readonly detector: WaterBalanceDetector };
+  readonly inlet: Device;
+  readonly consumers: number;
 }
 
 export class AlarmEngine {
@@ -84,6 +114,10 @@ export class AlarmEngine {
   private readonly rootCandidates = new Map<string, readonly string[]>();
   /** Each feeder-lost rule with the substation and feeder it judges. */
   private readonly feederChecks: readonly { rule: Rule & { detector: FeederLostDetector }; substation: Device; feederId: string }[];
+  /** Water-balance checks by plot. */
+  private readonly balanceChecks = new Map<string, BalanceCheck[]>();
+  private readonly rulesById: ReadonlyMap<string, Rule>;
+  private readonly local: LocalClock;
 
   private alarmsById = new Map<string, Alarm>();
   private alarmIdsByDevice = new Map<string, Set<string>>();
@@ -93,6 +127,8 @@ export class AlarmEngine {
   private outOfService = new Set<string>();
   private feederRoots = new Map<string, FeederRoot>();
   private floods = new Map<string, FloodState>();
+  private balances = new Map<string, PlotBalance>();
+  private balanceMeters = new Map<string, HourTrack>();
   private rootsChanged = false;
 
   constructor(options: EngineOptions) {
@@ -108,6 +144,16 @@ export class AlarmEngine {
     this.feederChecks = feederLostRules.flatMap((rule) => this.site.site.devices
       .filter((d) => appliesTo(rule, d) && this.site.feeder(feederIdOf(d.id, rule.detector.feeder)) !== undefined)
       .map((substation) => ({ rule, substation, feederId: feederIdOf(substation.id, rule.detector.feeder) })));
+    this.rulesById = new Map(this.rules.map((r) => [r.id, r]));
+    this.local = localClock(this.site.site.timezone);
+    const balanceRules = this.rules.filter((r): r is BalanceCheck['rule'] => r.detector.type === 'water-balance');
+    for (const rule of balanceRules) {
+      for (const inlet of this.site.site.devices.filter((d) => appliesTo(rule, d))) {
+        const consumers = this.site.site.devices
+          .filter((d) => d.kind === 'water-meter' && d.plotId === inlet.plotId && rule.detector.consumerRoles.includes(d.role)).length;
+        this.balanceChecks.set(inlet.plotId, [...(this.balanceChecks.get(inlet.plotId) ?? []), { rule, inlet, consumers }]);
+      }
+    }
   }
 
   onReading(device: Device, reading: Reading, now: number): EngineEffect[] {
@@ -123,6 +169,7 @@ export class AlarmEngine {
       this.detectors.set(key, result.state);
       if (result.condition !== 'unchanged') this.apply(device, rule, result.condition, reading.ts, now, result, effects);
     }
+    if (device.kind === 'water-meter') this.balanceWater(device, reading, now, effects);
     if (this.rootsChanged) this.refreshSuppression(now, effects);
     return effects;
   }
@@ -223,26 +270,40 @@ export class AlarmEngine {
       outOfService: [...this.outOfService],
       feederRoots: [...this.feederRoots],
       floods: [...this.floods],
+      balances: [...this.balances],
+      balanceMeters: [...this.balanceMeters],
     };
   }
 
   /**
-   * Replaces the engine's state with a snapshot. Devices count as heard from
-   * at `now` at the latest: the server's downtime is not the devices' silence.
+   * Replaces the engine's state with a snapshot (version 1 is migrated, see
+   * EngineSnapshotV1). Devices count as heard from at `now` at the latest:
+   * the server's downtime is not the devices' silence. An active alarm whose
+   * detector state is missing (restored from the alarms table alone) gets a
+   * resuming detector, so the alarm is neither cleared nor raised again by a
+   * detector that has not yet seen enough (detectors.ts resumeState).
    */
-  restore(snapshot: EngineSnapshot, now: number): { ok: true } | { ok: false; error: { code: 'SNAPSHOT_UNSUPPORTED'; message: string } } {
-    if (snapshot.version !== SNAPSHOT_VERSION) {
-      return { ok: false, error: { code: 'SNAPSHOT_UNSUPPORTED', message: `snapshot version ${String(snapshot.version)}, expected ${SNAPSHOT_VERSION}` } };
+  restore(snapshot: EngineSnapshot | EngineSnapshotV1, now: number): { ok: true } | { ok: false; error: { code: 'SNAPSHOT_UNSUPPORTED'; message: string } } {
+    const version: unknown = snapshot.version;
+    if (version !== SNAPSHOT_VERSION && version !== 1) {
+      return { ok: false, error: { code: 'SNAPSHOT_UNSUPPORTED', message: `snapshot version ${String(version)}, expected 1 or ${SNAPSHOT_VERSION}` } };
     }
-    this.alarmsById = new Map(snapshot.alarms.map((a) => [a.id, a]));
+    const current: EngineSnapshot = snapshot.version === 1 ? { ...snapshot, version: SNAPSHOT_VERSION, balances: [], balanceMeters: [] } : snapshot;
+    this.alarmsById = new Map(current.alarms.map((a) => [a.id, a]));
     this.alarmIdsByDevice = new Map();
-    for (const alarm of snapshot.alarms) this.index(alarm);
-    this.detectors = new Map(snapshot.detectors);
-    this.lastSeen = new Map(snapshot.lastSeen.map(([id, at]) => [id, Math.max(at, now)]));
-    this.offline = new Set(snapshot.offline);
-    this.outOfService = new Set(snapshot.outOfService);
-    this.feederRoots = new Map(snapshot.feederRoots);
-    this.floods = new Map(snapshot.floods);
+    for (const alarm of current.alarms) this.index(alarm);
+    this.detectors = new Map(current.detectors);
+    for (const alarm of current.alarms) {
+      const rule = this.rulesById.get(alarm.ruleId);
+      if (isActive(alarm) && rule && isReadingRule(rule) && !this.detectors.has(alarm.id)) this.detectors.set(alarm.id, resumeState(rule.detector));
+    }
+    this.lastSeen = new Map(current.lastSeen.map(([id, at]) => [id, Math.max(at, now)]));
+    this.offline = new Set(current.offline);
+    this.outOfService = new Set(current.outOfService);
+    this.feederRoots = new Map(current.feederRoots);
+    this.floods = new Map(current.floods);
+    this.balances = new Map(current.balances);
+    this.balanceMeters = new Map(current.balanceMeters);
     this.rootsChanged = false;
     return { ok: true };
   }
@@ -304,6 +365,22 @@ export class AlarmEngine {
       }
     }
     return device.feederId === null ? null : (this.feederRoots.get(device.feederId)?.alarmId ?? null);
+  }
+
+  /** Feeds a water-meter reading to its plot's balance; verdicts go to the inlet's alarm. */
+  private balanceWater(device: Device, reading: Reading, now: number, effects: EngineEffect[]): void {
+    for (const { rule, inlet, consumers } of this.balanceChecks.get(device.plotId) ?? []) {
+      const role = device.id === inlet.id ? 'inlet' : rule.detector.consumerRoles.includes(device.role) ? 'consumer' : null;
+      const value = reading.values[rule.detector.metric];
+      if (role === null || typeof value !== 'number' || !Number.isFinite(value)) continue;
+      const plotKey = alarmId(inlet.id, rule.id);
+      const meterKey = alarmId(device.id, rule.id);
+      const step = stepBalance(rule.detector, this.balances.get(plotKey) ?? EMPTY_BALANCE, this.balanceMeters.get(meterKey) ?? null,
+        { role, ts: reading.ts, value, consumers }, this.local);
+      this.balances.set(plotKey, step.plot);
+      if (step.meter !== null) this.balanceMeters.set(meterKey, step.meter);
+      for (const v of step.verdicts) this.apply(inlet, rule, v.condition, reading.ts, now, { value: v.value, message: v.message }, effects);
+    }
   }
 
   private judgeFeeders(now: number, isLost: (deviceId: string) => boolean, effects: EngineEffect[]): void {

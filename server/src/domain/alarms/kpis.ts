@@ -68,8 +68,18 @@ function rate(events: readonly Raised[], period: { from: number; to: number }, w
     const bucket = Math.floor(e.at / widthMs);
     counts.set(bucket, (counts.get(bucket) ?? 0) + 1);
   }
-  const buckets = Math.max(1, (period.to - period.from) / widthMs);
-  return { average: events.length / buckets, peak: Math.max(0, ...counts.values()) };
+  return rateOfCounts(counts.values(), period, widthMs);
+}
+
+/** A rate from counts per bucket (`widthMs` wide, aligned since the epoch), e.g. counted by SQL: the mean over the period's buckets and the busiest one. */
+export function rateOfCounts(counts: Iterable<number>, period: { from: number; to: number }, widthMs: number): RateKpi {
+  let total = 0;
+  let peak = 0;
+  for (const n of counts) {
+    total += n;
+    peak = Math.max(peak, n);
+  }
+  return { average: total / Math.max(1, (period.to - period.from) / widthMs), peak };
 }
 
 function floodPeriods(annunciated: readonly Raised[], to: number): FloodPeriod[] {

@@ -5,10 +5,9 @@
  * that apply to a device by kind (and role, where one kind covers devices of
  * very different size, such as the three fire pumps).
  *
- * Not yet here, because they need aggregates across devices or over days
- * rather than one device's readings: night flow per plot against its 7-day
- * baseline, water balance per plot, use above a device's own hourly baseline.
- * They belong in `AggregateDetector` next to `feeder-lost`.
+ * Detectors that learn a baseline (night flow, own hourly baseline) keep it
+ * in their state and stay silent until they have learned enough. Hours and
+ * nights are the site's local time (local-clock.ts).
  */
 import { DEVICE_KINDS, type DeviceKind } from '../../catalogue/kinds.ts';
 import type { Device, DeviceRole } from '../../catalogue/types.ts';
@@ -136,6 +135,74 @@ export interface RegisterStaleDetector {
   readonly periodMs: number;
 }
 
+/**
+ * Minimum night flow of a plot's bulk inlet: the lowest flow between two
+ * consecutive readings (no more than maxGapMs apart) whose midpoint lies in
+ * [fromHour, toHour) local time. A night is judged once a reading is past
+ * its window, if its readings covered at least minCoverage of the window.
+ * Abnormal when the minimum exceeds factor × the median of the last `nights`
+ * learned minima + marginPerHour; nothing is judged before `minNights` are
+ * learned. A night found abnormal is not learned, so a leak that goes on
+ * never becomes the baseline.
+ */
+export interface NightFlowDetector {
+  readonly type: 'night-flow';
+  readonly metric: string;
+  readonly fromHour: number;
+  readonly toHour: number;
+  readonly nights: number;
+  readonly minNights: number;
+  readonly factor: number;
+  /** In the register's unit per hour (m³/h). */
+  readonly marginPerHour: number;
+  readonly maxGapMs: number;
+  readonly minCoverage: number;
+}
+
+/**
+ * Use of a cumulative register in a closed local hour against the device's
+ * own baseline for that hour of day: an exponentially weighted mean (weight
+ * `alpha` for the newest day) per hour of day. Abnormal when the hour's use
+ * exceeds factor × baseline + margin (the margin keeps quiet units, whose
+ * baseline is near zero, from alarming on a single tap run). An hour of day
+ * is judged only once it was learned on `minDays` days. What is learned is
+ * capped at that limit, so a fault is not learned as normal in one day.
+ * Use between readings is spread evenly over the time between them; a gap
+ * longer than maxGapMs leaves the hours it spans unjudged and unlearned.
+ */
+export interface OwnBaselineDetector {
+  readonly type: 'own-baseline';
+  readonly metric: string;
+  readonly factor: number;
+  readonly margin: number;
+  readonly alpha: number;
+  readonly minDays: number;
+  readonly maxGapMs: number;
+}
+
+/**
+ * A value rising steadily: the least-squares slope of its bucketMs means
+ * over the trailing windowMs, judged once there are minBuckets buckets
+ * spanning minSpanMs. Abnormal when the slope is at least risePerHour and
+ * the fitted value is still below `below` (above it the absolute limit's own
+ * rule speaks); normal when the slope falls under clearPerHour or the fitted
+ * value reaches `below`; in between it holds. With `while`, only readings
+ * taken while that metric has that value count (a stopped pump's vibration
+ * says nothing about its bearings).
+ */
+export interface TrendDetector {
+  readonly type: 'trend';
+  readonly metric: string;
+  readonly while?: { readonly metric: string; readonly value: MetricValue };
+  readonly windowMs: number;
+  readonly bucketMs: number;
+  readonly minBuckets: number;
+  readonly minSpanMs: number;
+  readonly risePerHour: number;
+  readonly clearPerHour: number;
+  readonly below: number;
+}
+
 /** Detectors judged on one device's readings, in event time (detectors.ts `evaluate`). */
 export type ReadingDetector =
   | ThresholdDetector
@@ -147,7 +214,10 @@ export type ReadingDetector =
   | RegisterIncreaseDetector
   | ContinuousUseDetector
   | NoUseDetector
-  | RegisterStaleDetector;
+  | RegisterStaleDetector
+  | NightFlowDetector
+  | OwnBaselineDetector
+  | TrendDetector;
 
 /** No message of any channel for more than max(factor × the kind's report interval, minMs) of wall-clock time. */
 export interface SilenceDetector {
@@ -175,8 +245,33 @@ export interface FeederLostDetector {
   readonly maxIntervalS: number;
 }
 
-/** Detectors that look across devices; the engine evaluates them on tick(). Future ones (night flow, water balance) go here. */
-export type AggregateDetector = FeederLostDetector;
+/**
+ * Judged across the water meters of a plot (water-balance.ts), on the plot's
+ * bulk inlet: per closed local hour, the inlet's use minus the use of the
+ * plot's meters of `consumerRoles`. Abnormal when that loss is at least
+ * minLossPerHour and at least `share` of the inlet's use.
+ *
+ * Meters report every 15 min and may arrive late or in batches, so use is
+ * attributed to hours by event time, and an hour is judged only once the
+ * inlet has reported graceMs past its end. A meter counts for an hour only
+ * if its readings cover the hour without a gap over maxGapMs. With fewer
+ * than minCoverage of the plot's meters counting, the hour is not judged;
+ * otherwise the missing meters are taken to use what the counted ones do on
+ * average (their sum is scaled by all meters / counted meters).
+ */
+export interface WaterBalanceDetector {
+  readonly type: 'water-balance';
+  readonly metric: string;
+  readonly consumerRoles: readonly DeviceRole[];
+  readonly share: number;
+  readonly minLossPerHour: number;
+  readonly graceMs: number;
+  readonly minCoverage: number;
+  readonly maxGapMs: number;
+}
+
+/** Detectors that look across devices: feeder-lost on tick(), water-balance on the plot's water-meter readings. */
+export type AggregateDetector = FeederLostDetector | WaterBalanceDetector;
 
 export type Detector = ReadingDetector | SilenceDetector | OfflineDetector | AggregateDetector;
 
@@ -202,7 +297,7 @@ export type ReadingRule = Rule & { readonly detector: ReadingDetector };
 
 const READING_DETECTORS: ReadonlySet<Detector['type']> = new Set<ReadingDetector['type']>([
   'threshold', 'condition', 'rate-of-change', 'flat-line', 'register-decrease', 'register-jump',
-  'register-increase', 'continuous-use', 'no-use', 'register-stale',
+  'register-increase', 'continuous-use', 'no-use', 'register-stale', 'night-flow', 'own-baseline', 'trend',
 ]);
 
 export function isReadingRule(rule: Rule): rule is ReadingRule {
@@ -300,6 +395,16 @@ export const RULES: readonly Rule[] = [
     id: 'pump.vibration-high', kinds: ['booster-pump', 'fire-pump'], priority: 3, ticket: 'maintenance',
     title: { en: 'Pump vibration above limit', zh: '水泵振动超限' },
     detector: threshold('vibration_mms', 'gt', 7.1, { deadband: 0.5, onDelayMs: MINUTE, offDelayMs: MINUTE }),
+  },
+  {
+    // Bearing wear shows as a steady rise long before the limit. A healthy pump's 5-min means wander by
+    // hundredths of a mm/s. Booster pumps only: fire pumps run minutes at a time, too short for a trend.
+    id: 'booster-pump.vibration-rising', kinds: ['booster-pump'], priority: 4, ticket: 'maintenance',
+    title: { en: 'Booster pump vibration rising steadily (still below the limit)', zh: '生活水泵振动持续上升（尚未超限）' },
+    detector: {
+      type: 'trend', metric: 'vibration_mms', while: { metric: 'running', value: true }, windowMs: HOUR, bucketMs: 5 * MINUTE,
+      minBuckets: 6, minSpanMs: 30 * MINUTE, risePerHour: 1, clearPerHour: 0.5, below: 7.1,
+    },
   },
 
   // Fire pumps (one electric, one jockey, one diesel)
@@ -477,6 +582,38 @@ export const RULES: readonly Rule[] = [
     id: 'water-meter.continuous-flow', kinds: ['water-meter'], roles: ['household', 'shop'], priority: 3, ticket: 'patrol',
     title: { en: 'Water used in every quarter-hour for 24 hours: leak suspected', zh: '连续24小时每刻钟都有用水：疑似漏水' },
     detector: { type: 'continuous-use', metric: 'volume_m3', bucketMs: 15 * MINUTE, buckets: 96 },
+  },
+  {
+    // A burst main between the inlet and the homes. The simulated estate loses 3 % plus 0.05 m³/h; a few
+    // late or dead meters are estimated, and 3 m³ an hour is above what estimating them can get wrong.
+    id: 'water-meter.water-balance', kinds: ['water-meter'], roles: ['plot-inlet'], priority: 2, ticket: 'maintenance',
+    title: { en: 'Plot water balance: the inlet passes far more than the homes and shops use (burst main suspected)', zh: '地块水量不平衡：总表进水远大于住户与商铺用水（疑似爆管）' },
+    detector: {
+      type: 'water-balance', metric: 'volume_m3', consumerRoles: ['household', 'shop'], share: 0.15, minLossPerHour: 3,
+      graceMs: 30 * MINUTE, minCoverage: 0.9, maxGapMs: HOUR,
+    },
+  },
+  {
+    // Minimum night flow: the classic leak indicator of a metered district. Normal nights stay within ±25 %
+    // of the median; the margin keeps a small plot's few night users from counting as a leak.
+    id: 'water-meter.night-flow', kinds: ['water-meter'], roles: ['plot-inlet'], priority: 3, ticket: 'patrol',
+    title: { en: 'Plot night flow (02:00–04:00) far above its usual minimum: hidden leak suspected', zh: '地块夜间（02:00–04:00）最小流量远高于平常：疑似暗漏' },
+    detector: {
+      type: 'night-flow', metric: 'volume_m3', fromHour: 2, toHour: 4, nights: 7, minNights: 3, factor: 1.5, marginPerHour: 0.3,
+      maxGapMs: HOUR, minCoverage: 0.5,
+    },
+  },
+  {
+    // The biggest home uses at most about 0.16 m³ in its busiest hour; 100 L above three times the usual is a burst hose.
+    id: 'water-meter.use-above-baseline', kinds: ['water-meter'], roles: ['household', 'shop'], priority: 3, ticket: 'patrol',
+    title: { en: 'Water use far above this unit\'s usual for the hour of day', zh: '用水量远高于该户同时段的平常水平' },
+    detector: { type: 'own-baseline', metric: 'volume_m3', factor: 3, margin: 0.1, alpha: 0.3, minDays: 3, maxGapMs: HOUR },
+  },
+  {
+    // 1.5 kWh above three times the usual: a heater or a kiln left on, or a fault drawing power.
+    id: 'electric-meter.use-above-baseline', kinds: ['electric-meter'], roles: ['household', 'shop'], priority: 4, ticket: 'patrol',
+    title: { en: 'Electricity use far above this unit\'s usual for the hour of day', zh: '用电量远高于该户同时段的平常水平' },
+    detector: { type: 'own-baseline', metric: 'energy_kwh', factor: 3, margin: 1.5, alpha: 0.3, minDays: 3, maxGapMs: HOUR },
   },
   {
     id: 'water-meter.no-use', kinds: ['water-meter'], roles: ['household'], priority: 4, ticket: 'patrol',
