@@ -20,6 +20,8 @@ export interface CliOptions {
   readonly scenarios: readonly string[];
   /** Print the scenario catalogue and exit. */
   readonly list: boolean;
+  /** Site id to publish under instead of the site file's: keeps a run apart on a shared broker. */
+  readonly siteId: string | null;
   /** Copies of the site to run, under site ids {id}, {id}-2, {id}-3 …: load beyond one estate. */
   readonly sites: number;
   /** Target messages per second over all copies: the speed is set to reach it (null: use --speed). */
@@ -49,8 +51,11 @@ Options:
   --site-file PATH     site file to simulate (default: the built-in Blue Valley)
   --scenario ID        inject a named fault (repeatable); --list shows them all
   --list               list the scenarios with the alarm each must raise, and exit
+  --site-id ID         publish under this site id instead of the site file's (a run of its own on a
+                       shared broker; a server only accepts its own site's topics)
   --sites N            run N copies of the site, as site ids ID, ID-2 … ID-N (load tests; default 1)
-  --rate R             target R messages/s in total: sets the speed (instead of --speed) to reach it
+  --rate R             target R telemetry messages/s in total: sets the speed (instead of --speed) to
+                       reach it; the achieved rate is printed every 10 s and on exit
   --device-secret-file PATH
                        log every device in to the embedded broker of \`npm start\` with the
                        password derived from this DEVICE_SECRET file (e.g. data/device-secret);
@@ -105,6 +110,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
         'site-file': { type: 'string' },
         scenario: { type: 'string', multiple: true },
         list: { type: 'boolean' },
+        'site-id': { type: 'string' },
         sites: { type: 'string' },
         rate: { type: 'string' },
         'device-secret-file': { type: 'string' },
@@ -142,6 +148,8 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     intervalsS[kind] = value;
   }
 
+  const siteId = values['site-id'] ?? null;
+  if (siteId !== null && !/^[a-z0-9][a-z0-9-]{0,62}$/.test(siteId)) throw bad(`--site-id "${siteId}" is not lower-case letters, digits and dashes`);
   const sites = number('sites', values.sites, 1, true);
   if (sites < 1) throw bad('--sites must be at least 1');
   const rate = values.rate === undefined ? null : number('rate', values.rate, 0);
@@ -160,6 +168,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     siteFile: values['site-file'] ?? null,
     scenarios: values.scenario ?? [],
     list: values.list ?? false,
+    siteId,
     sites,
     rate,
     deviceSecretFile: values['device-secret-file'] ?? null,

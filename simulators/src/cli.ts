@@ -1,13 +1,12 @@
 /** `npm run sim -- --help`: the simulated fleet as a process. */
 import { readFileSync } from 'node:fs';
 import { devicePassword } from '../../server/src/auth/broker-accounts.ts';
-import { KINDS } from '../../server/src/catalogue/kinds.ts';
-import type { Site } from '../../server/src/catalogue/types.ts';
 import { SiteFileError, loadSite } from '../../server/src/catalogue/load.ts';
 import { HELP, parseCliArgs, type CliOptions } from './cli-args.ts';
 import { SimEnv } from './env.ts';
 import { SimError } from './errors.ts';
 import { startFleet, type Fleet } from './fleet.ts';
+import { RateMeter, speedForRate } from './rate.ts';
 import { SCENARIOS, findScenario, scenarioStartMs, type Scenario } from './scenarios.ts';
 import { selectDevices, type Injection } from './simulation.ts';
 
@@ -53,8 +52,9 @@ async function main(): Promise<void> {
     return;
   }
   const log = (message: string) => process.stdout.write(`${new Date().toISOString()} ${message}\n`);
-  const site = loadSite(options.siteFile);
-  const speed = options.rate === null ? options.speed : speedFor(options, site);
+  const loaded = loadSite(options.siteFile);
+  const site = options.siteId === null ? loaded : { ...loaded, id: options.siteId };
+  const speed = options.rate === null ? options.speed : speedForRate(options.rate, selectDevices(site, options.filter), options.intervalsS, options.sites);
   const scenarios = options.scenarios.map((id) => {
     const scenario = findScenario(id);
     if (!scenario) throw new SimError('SIM_BAD_OPTION', `--scenario "${id}" is not in the catalogue (see --list)`);
@@ -86,20 +86,28 @@ async function main(): Promise<void> {
     }));
   }
 
-  let lastCount = 0;
+  // Achieved rate: telemetry and events sent since every device is connected (the online burst left out).
+  const sent = () => fleets.reduce((sum, f) => sum + f.counters.telemetry + f.counters.events, 0);
+  const meter = new RateMeter(sent(), Date.now());
+  const achieved = (recent: boolean) => {
+    const r = meter.sample(sent(), Date.now());
+    const rate = Math.round(recent ? r.recent : r.overall);
+    const target = options.rate === null ? '' : ` (target ${options.rate}/s: ${Math.round((rate / options.rate) * 100)} %)`;
+    return `${rate}/s${target}`;
+  };
   const stats = setInterval(() => {
     const published = fleets.reduce((sum, f) => sum + f.counters.published, 0);
-    const lagS = Math.round(Math.max(...fleets.map((f) => f.lagMs())) / 1000);
-    const rate = Math.round(((published - lastCount) * 1000) / STATS_EVERY_MS);
-    log(`simulated ${new Date(fleets[0]!.simTime()).toISOString()}: ${published} messages, ${rate}/s${options.rate !== null ? ` (target ${options.rate}/s)` : ''}${lagS > 60 ? `, ${lagS} simulated s behind: the broker cannot take this speed` : ''}`);
-    lastCount = published;
+    // Behind by more than 2 s of wall-clock sending: the broker (or this process) cannot keep up.
+    const lagMs = Math.max(...fleets.map((f) => f.lagMs()));
+    const behind = lagMs / speed > 2_000 ? `, ${Math.round(lagMs / 1000)} simulated s (${(lagMs / speed / 1000).toFixed(1)} s of sending) behind: the broker cannot take this speed` : '';
+    log(`simulated ${new Date(fleets[0]!.simTime()).toISOString()}: ${published} messages; sending ${achieved(true)}${behind}`);
   }, STATS_EVERY_MS);
 
   let stopping = false;
   const stop = async (why: string) => {
     if (stopping) process.exit(130); // a second Ctrl-C: give up waiting
     stopping = true;
-    log(`${why}: stopping, devices go offline`);
+    log(`${why}: stopping, devices go offline; sent ${achieved(false)} on average`);
     clearInterval(stats);
     clearTimeout(deadline);
     await Promise.all(fleets.map((f) => f.stop()));
@@ -108,12 +116,6 @@ async function main(): Promise<void> {
   const deadline = options.durationMs === null ? undefined : setTimeout(() => void stop('duration reached').catch(fail), options.durationMs);
   process.on('SIGINT', () => void stop('SIGINT').catch(fail));
   process.on('SIGTERM', () => void stop('SIGTERM').catch(fail));
-}
-
-/** Telemetry per simulated second of the selected devices of all copies: the speed that gives `rate` messages/s. */
-function speedFor(options: CliOptions, site: Site): number {
-  const perSimSecond = selectDevices(site, options.filter).reduce((sum, d) => sum + 1 / (options.intervalsS[d.kind] ?? KINDS[d.kind].reportIntervalS), 0) * options.sites;
-  return options.rate! / perSimSecond;
 }
 
 function expectation(scenario: Scenario): string {

@@ -4,6 +4,12 @@
  * (seed, consumer, slot), so a household meter and its plot's inlet meter see
  * the same water: the inlet is the exact sum of the households plus the loss,
  * whichever devices happen to be simulated.
+ *
+ * Every meter of the estate asks for the same few slots, so what depends only
+ * on the slot (local time, profiles, climate, darkness) is computed once per
+ * slot, each unit's rate once per slot, and each group's sum once per slot.
+ * Hot paths create no closures: history generation runs them tens of millions
+ * of times.
  */
 import type { Site } from '../../server/src/catalogue/types.ts';
 import { AT_HOME, BUILDING_TRAFFIC, HOUSEHOLD_ELECTRIC, HOUSEHOLD_WATER, at, outdoorTempC, waterSeasonFactor } from './profiles.ts';
@@ -17,22 +23,69 @@ export const PLOT_LOSS_SHARE = 0.03;
 export const PLOT_SEEPAGE_M3H = 0.05;
 /** Share of days a household is away (no water, base electricity only). */
 const AWAY_SHARE = 0.03;
-const GROUP_CACHE_SLOTS = 96;
-const LOCAL_CACHE_SLOTS = 4_096;
+/** Slots whose constants and group sums are kept (two weeks); cleared when full. */
+const SLOT_CACHE = 4_096;
+/** Slots whose per-unit rates are kept: reports come in time order, so the last hour or two is what is asked for. */
+const UNIT_RING = 32;
 
-interface Household { kind: 'household'; size: number; waterM3PerDay: number; baseKw: number; acFactor: number }
-interface Shop { kind: 'shop'; continuous: boolean; opens: number; closes: number; waterM3PerDay: number; baseKw: number; openKw: number }
-type UnitProfile = (Household | Shop) & { noise: number; plotId: string; buildingId: string | null };
+/** One unit's demand parameters; households and shops share one shape so the hot code stays monomorphic. */
+interface UnitProfile {
+  readonly household: boolean;
+  readonly noise: number;
+  readonly waterM3PerDay: number;
+  readonly baseKw: number;
+  /** Household only. */
+  readonly size: number;
+  readonly acFactor: number;
+  /** Shop only: a laundry or restaurant that never stops. */
+  readonly continuous: boolean;
+  readonly opens: number;
+  readonly closes: number;
+  readonly openKw: number;
+}
 
-interface Common { kind: 'building' | 'pump-room' | 'street-lights'; plotId: string; buildingId: string | null; noise: number; households: number; elevators: number; lights: number }
+type CommonKind = 'building' | 'pump-room' | 'street-lights';
+interface Common { readonly kind: CommonKind; readonly noise: number; readonly households: number; readonly elevators: number; readonly lights: number; readonly waterGroup: number }
+
+/** What depends only on the slot, and the group sums of the slot (NaN until computed). */
+interface Slot {
+  readonly lt: LocalTime;
+  readonly season: number;
+  readonly weekendWater: number;
+  readonly shopWeekday: number;
+  readonly profileWater: number;
+  readonly activeWater: number;
+  readonly profileElectric: number;
+  readonly climate: number;
+  readonly atHome: number;
+  readonly traffic: number;
+  readonly dark: boolean;
+  readonly waterGroups: Float64Array;
+  readonly electricGroups: Float64Array;
+}
+
+/** Per-unit rates of one slot (NaN until computed). */
+interface UnitRates { slot: number; readonly water: Float64Array; readonly kw: Float64Array }
+
+/** What `rate` and `integrate` compute: plain numbers, so the hot loop passes no closure. */
+const UNIT_WATER = 0;
+const GROUP_WATER = 1;
+const CONSUMER_KW = 2;
+const GROUP_KW = 3;
+type Rate = typeof UNIT_WATER | typeof GROUP_WATER | typeof CONSUMER_KW | typeof GROUP_KW;
 
 export class Demand {
-  private readonly units = new Map<string, UnitProfile>();
-  private readonly commons = new Map<string, Common>();
-  private readonly waterGroups = new Map<string, string[]>();
-  private readonly electricGroups = new Map<string, string[]>();
-  private readonly cache = new Map<string, Map<number, number>>();
-  private readonly localBySlot = new Map<number, LocalTime>();
+  private readonly units: UnitProfile[] = [];
+  private readonly unitIndex = new Map<string, number>();
+  /** Electric consumers: the units (same indices), then the common loads. */
+  private readonly commons: Common[] = [];
+  private readonly consumerIndex = new Map<string, number>();
+  private readonly waterGroupIndex = new Map<string, number>();
+  private readonly waterMembers: Int32Array[] = [];
+  private readonly electricGroupIndex = new Map<string, number>();
+  private readonly electricMembers: Int32Array[] = [];
+  private readonly slots = new Map<number, Slot>();
+  private readonly ring: UnitRates[] = [];
 
   constructor(
     site: Site,
@@ -40,87 +93,105 @@ export class Demand {
     private readonly offsetMin: number,
     private readonly isDark: (t: number) => boolean,
   ) {
-    const addTo = (groups: Map<string, string[]>, group: string, id: string) => {
+    const waterGroups = new Map<string, number[]>();
+    const electricGroups = new Map<string, number[]>();
+    const addTo = (groups: Map<string, number[]>, group: string, index: number) => {
       const list = groups.get(group);
-      if (list) list.push(id);
-      else groups.set(group, [id]);
+      if (list) list.push(index);
+      else groups.set(group, [index]);
     };
     for (const unit of site.units) {
       const rng = new Rng(streamSeed(seed, `${unit.id}#demand`));
-      const base = { noise: streamSeed(seed, `${unit.id}#noise`), plotId: unit.plotId, buildingId: unit.buildingId };
+      const noise = streamSeed(seed, `${unit.id}#noise`);
+      let profile: UnitProfile;
       if (unit.use === 'residential') {
         const size = rng.pick([[1, 15], [2, 30], [3, 28], [4, 17], [5, 10]] as const);
-        this.units.set(unit.id, {
-          ...base, kind: 'household', size,
-          waterM3PerDay: size * rng.uniform(0.11, 0.15),
-          baseKw: rng.uniform(0.06, 0.15),
-          acFactor: rng.uniform(0.5, 1.5),
-        });
+        const waterM3PerDay = size * rng.uniform(0.11, 0.15);
+        const baseKw = rng.uniform(0.06, 0.15);
+        const acFactor = rng.uniform(0.5, 1.5);
+        profile = { household: true, noise, waterM3PerDay, baseKw, size, acFactor, continuous: false, opens: 0, closes: 0, openKw: 0 };
       } else {
         const continuous = unit.continuousUse;
-        this.units.set(unit.id, {
-          ...base, kind: 'shop', continuous,
-          opens: rng.pick([[8, 1], [9, 2], [10, 1]] as const),
-          closes: rng.pick([[20, 1], [21, 2], [22, 1]] as const),
-          waterM3PerDay: continuous ? rng.uniform(3, 6) : rng.uniform(0.3, 1.5),
-          baseKw: rng.uniform(0.2, 0.6),
-          openKw: continuous ? rng.uniform(4, 10) : rng.uniform(2, 6),
-        });
+        const opens = rng.pick([[8, 1], [9, 2], [10, 1]] as const);
+        const closes = rng.pick([[20, 1], [21, 2], [22, 1]] as const);
+        const waterM3PerDay = continuous ? rng.uniform(3, 6) : rng.uniform(0.3, 1.5);
+        const baseKw = rng.uniform(0.2, 0.6);
+        const openKw = continuous ? rng.uniform(4, 10) : rng.uniform(2, 6);
+        profile = { household: false, noise, waterM3PerDay, baseKw, size: 0, acFactor: 0, continuous, opens, closes, openKw };
       }
-      addTo(this.waterGroups, `plot:${unit.plotId}`, unit.id);
-      addTo(this.electricGroups, `plot:${unit.plotId}`, unit.id);
+      const index = this.units.length;
+      this.units.push(profile);
+      this.unitIndex.set(unit.id, index);
+      this.consumerIndex.set(unit.id, index);
+      addTo(waterGroups, `plot:${unit.plotId}`, index);
+      addTo(electricGroups, `plot:${unit.plotId}`, index);
       if (unit.buildingId !== null) {
-        addTo(this.waterGroups, `building:${unit.buildingId}`, unit.id);
-        addTo(this.electricGroups, `building:${unit.buildingId}`, unit.id);
+        addTo(waterGroups, `building:${unit.buildingId}`, index);
+        addTo(electricGroups, `building:${unit.buildingId}`, index);
       }
     }
-    const noCommon = { households: 0, elevators: 0, lights: 0, buildingId: null };
+    const waterGroupOf = (group: string) => [...waterGroups.keys()].indexOf(group);
+    const addCommon = (id: string, common: Omit<Common, 'waterGroup'> & { waterGroup?: string }) => {
+      const index = this.units.length + this.commons.length;
+      this.commons.push({ ...common, waterGroup: common.waterGroup === undefined ? -1 : waterGroupOf(common.waterGroup) });
+      this.consumerIndex.set(id, index);
+      return index;
+    };
+    const none = { noise: 0, households: 0, elevators: 0, lights: 0 };
     for (const b of site.buildings) {
       const id = `building:${b.id}`;
-      this.commons.set(id, { ...noCommon, kind: 'building', plotId: b.plotId, buildingId: b.id, noise: streamSeed(seed, `${id}#noise`), households: b.households, elevators: b.elevators });
-      addTo(this.electricGroups, `plot:${b.plotId}`, id);
+      addTo(electricGroups, `plot:${b.plotId}`, addCommon(id, { ...none, kind: 'building', noise: streamSeed(seed, `${id}#noise`), households: b.households, elevators: b.elevators }));
     }
     for (const plot of site.plots) {
-      const pumpRoom = `pump-room:${plot.id}`;
-      this.commons.set(pumpRoom, { ...noCommon, kind: 'pump-room', plotId: plot.id, noise: 0 });
-      addTo(this.electricGroups, `plot:${plot.id}`, pumpRoom);
+      addTo(electricGroups, `plot:${plot.id}`, addCommon(`pump-room:${plot.id}`, { ...none, kind: 'pump-room', waterGroup: `plot:${plot.id}` }));
       const lights = site.devices.filter((d) => d.kind === 'street-light' && d.plotId === plot.id).length;
-      const streetLights = `street-lights:${plot.id}`;
-      this.commons.set(streetLights, { ...noCommon, kind: 'street-lights', plotId: plot.id, noise: 0, lights });
-      addTo(this.electricGroups, `plot:${plot.id}`, streetLights);
+      addTo(electricGroups, `plot:${plot.id}`, addCommon(`street-lights:${plot.id}`, { ...none, kind: 'street-lights', lights }));
     }
+    for (const [group, members] of waterGroups) {
+      this.waterGroupIndex.set(group, this.waterMembers.length);
+      this.waterMembers.push(Int32Array.from(members));
+    }
+    for (const [group, members] of electricGroups) {
+      this.electricGroupIndex.set(group, this.electricMembers.length);
+      this.electricMembers.push(Int32Array.from(members));
+    }
+    const consumers = this.units.length + this.commons.length;
+    for (let i = 0; i < UNIT_RING; i++) this.ring.push({ slot: NaN, water: new Float64Array(this.units.length), kw: new Float64Array(consumers) });
   }
 
   /** Mean water use of a unit, m³/day, before season and weekday (for sizing and tests). */
   dailyWaterM3(unitId: string): number {
-    return this.units.get(unitId)?.waterM3PerDay ?? 0;
+    const i = this.unitIndex.get(unitId);
+    return i === undefined ? 0 : this.units[i]!.waterM3PerDay;
   }
 
   /** Whether the unit's residents are away (on a trip) on the local day that contains t. */
   isAway(unitId: string, t: number): boolean {
-    const unit = this.units.get(unitId);
-    return unit?.kind === 'household' && noiseAt(unit.noise, this.local(slotOf(t)).dayNumber, 1) < AWAY_SHARE;
+    const i = this.unitIndex.get(unitId);
+    return i !== undefined && this.units[i]!.household && this.awayOn(this.units[i]!, this.slot(slotOf(t)).lt);
   }
 
   /** Water flow of one unit at t, m³/s. */
   unitWaterRate(unitId: string, t: number): number {
-    const unit = this.units.get(unitId);
-    return unit === undefined ? 0 : this.waterRate(unit, slotOf(t));
+    const i = this.unitIndex.get(unitId);
+    return i === undefined ? 0 : this.rate(UNIT_WATER, i, slotOf(t));
   }
 
   /** Water used by one unit over [t0, t1], m³. */
   unitWaterVolume(unitId: string, t0: number, t1: number): number {
-    const unit = this.units.get(unitId);
-    return unit === undefined ? 0 : integrate(t0, t1, (slot) => this.waterRate(unit, slot));
+    const i = this.unitIndex.get(unitId);
+    return i === undefined ? 0 : this.integrate(UNIT_WATER, i, t0, t1);
   }
 
   /** Water flow of a group ('plot:A', 'building:A-03') at t, m³/s. */
   groupWaterRate(group: string, t: number): number {
-    return this.waterGroupRate(group, slotOf(t));
+    const g = this.waterGroupIndex.get(group);
+    return g === undefined ? 0 : this.rate(GROUP_WATER, g, slotOf(t));
   }
 
   groupWaterVolume(group: string, t0: number, t1: number): number {
-    return integrate(t0, t1, (slot) => this.waterGroupRate(group, slot));
+    const g = this.waterGroupIndex.get(group);
+    return g === undefined ? 0 : this.integrate(GROUP_WATER, g, t0, t1);
   }
 
   /** What a plot's bulk inlet meter passes over [t0, t1]: consumption plus loss, m³. */
@@ -131,120 +202,169 @@ export class Demand {
 
   /** Electric power of a unit or a common load ('building:A-03' as a common load, 'pump-room:A'), kW. */
   electricKw(consumer: string, t: number): number {
-    return this.consumerKw(consumer, slotOf(t));
+    const c = this.consumerIndex.get(consumer);
+    return c === undefined ? 0 : this.rate(CONSUMER_KW, c, slotOf(t));
   }
 
   electricKwh(consumer: string, t0: number, t1: number): number {
-    return integrate(t0, t1, (slot) => this.consumerKw(consumer, slot)) / 3600;
+    const c = this.consumerIndex.get(consumer);
+    return c === undefined ? 0 : this.integrate(CONSUMER_KW, c, t0, t1) / 3600;
   }
 
   /** Electric power of every unit and common load of a plot, kW. */
   plotElectricKw(plotId: string, t: number): number {
-    return this.electricGroupKw(`plot:${plotId}`, slotOf(t));
+    const g = this.electricGroupIndex.get(`plot:${plotId}`);
+    return g === undefined ? 0 : this.rate(GROUP_KW, g, slotOf(t));
   }
 
   plotElectricKwh(plotId: string, t0: number, t1: number): number {
-    return integrate(t0, t1, (slot) => this.electricGroupKw(`plot:${plotId}`, slot)) / 3600;
+    const g = this.electricGroupIndex.get(`plot:${plotId}`);
+    return g === undefined ? 0 : this.integrate(GROUP_KW, g, t0, t1) / 3600;
   }
 
-  /** Every meter asks for the same few slots' local time: computed once per slot. */
-  private local(slot: number): LocalTime {
-    let lt = this.localBySlot.get(slot);
-    if (lt === undefined) {
-      if (this.localBySlot.size >= LOCAL_CACHE_SLOTS) this.localBySlot.clear();
-      lt = localTime(slot * SLOT_MS + SLOT_MS / 2, this.offsetMin);
-      this.localBySlot.set(slot, lt);
+  /** ∫ rate over [t0, t1] for a rate constant within each slot (rate per second → total). */
+  private integrate(what: Rate, index: number, t0: number, t1: number): number {
+    let total = 0;
+    for (let slot = slotOf(t0); slot * SLOT_MS < t1; slot++) {
+      const from = Math.max(t0, slot * SLOT_MS);
+      const to = Math.min(t1, (slot + 1) * SLOT_MS);
+      if (to > from) total += (this.rate(what, index, slot) * (to - from)) / 1000;
     }
-    return lt;
+    return total;
   }
 
-  private waterRate(unit: UnitProfile, slot: number): number {
-    const lt = this.local(slot);
-    const u = (salt: number) => noiseAt(unit.noise, slot, salt);
-    if (unit.kind === 'household') {
-      if (this.isAwayOn(unit, lt)) return 0;
-      const profile = at(HOUSEHOLD_WATER, lt.hour);
-      const mean = (unit.waterM3PerDay * waterSeasonFactor(lt) * (lt.weekend ? 1.08 : 1) * profile) / 86_400;
-      return bursty(mean, Math.min(0.9, 0.35 * profile), u(2), u(3));
+  private rate(what: Rate, index: number, slot: number): number {
+    switch (what) {
+      case UNIT_WATER: return this.unitWater(index, slot);
+      case GROUP_WATER: return this.groupWater(index, slot);
+      case CONSUMER_KW: return this.consumerKw(index, slot);
+      case GROUP_KW: return this.groupKw(index, slot);
     }
-    const open = lt.hour >= unit.opens && lt.hour < unit.closes;
-    const openHours = unit.closes - unit.opens;
-    const weekday = lt.weekend ? 1.15 : 1;
-    if (unit.continuous) {
-      // Laundries and restaurants never stop: busier while open, never zero.
-      const shape = open ? 24 / (openHours + 0.25 * (24 - openHours)) : 6 / (openHours + 0.25 * (24 - openHours));
-      return ((unit.waterM3PerDay * weekday * shape) / 86_400) * (0.5 + u(3));
-    }
-    if (!open) return 0;
-    return bursty((unit.waterM3PerDay * weekday) / (openHours * 3600), 0.6, u(2), u(3));
   }
 
-  private isAwayOn(unit: UnitProfile, lt: LocalTime): boolean {
+  private slot(slot: number): Slot {
+    let s = this.slots.get(slot);
+    if (s !== undefined) return s;
+    if (this.slots.size >= SLOT_CACHE) this.slots.clear();
+    const mid = slot * SLOT_MS + SLOT_MS / 2;
+    const lt = localTime(mid, this.offsetMin);
+    const profileWater = at(HOUSEHOLD_WATER, lt.hour);
+    const temp = outdoorTempC(lt);
+    s = {
+      lt,
+      season: waterSeasonFactor(lt),
+      weekendWater: lt.weekend ? 1.08 : 1,
+      shopWeekday: lt.weekend ? 1.15 : 1,
+      profileWater,
+      activeWater: Math.min(0.9, 0.35 * profileWater),
+      profileElectric: at(HOUSEHOLD_ELECTRIC, lt.hour),
+      climate: Math.max(0, temp - 26) * 0.18 + Math.max(0, 10 - temp) * 0.05,
+      atHome: at(AT_HOME, lt.hour),
+      traffic: at(BUILDING_TRAFFIC, lt.hour),
+      dark: this.isDark(mid),
+      waterGroups: new Float64Array(this.waterMembers.length).fill(NaN),
+      electricGroups: new Float64Array(this.electricMembers.length).fill(NaN),
+    };
+    this.slots.set(slot, s);
+    return s;
+  }
+
+  /** The per-unit rates of a slot, recycling the ring entry of a slot long past. */
+  private unitRates(slot: number): UnitRates {
+    const r = this.ring[((slot % UNIT_RING) + UNIT_RING) % UNIT_RING]!;
+    if (r.slot !== slot) {
+      r.slot = slot;
+      r.water.fill(NaN);
+      r.kw.fill(NaN);
+    }
+    return r;
+  }
+
+  private unitWater(i: number, slot: number): number {
+    const rates = this.unitRates(slot);
+    let v = rates.water[i]!;
+    if (Number.isNaN(v)) rates.water[i] = v = this.computeUnitWater(this.units[i]!, this.slot(slot), slot);
+    return v;
+  }
+
+  private consumerKw(c: number, slot: number): number {
+    const rates = this.unitRates(slot);
+    let v = rates.kw[c]!;
+    if (Number.isNaN(v)) {
+      const s = this.slot(slot);
+      v = c < this.units.length ? this.computeUnitKw(this.units[c]!, s, slot) : this.computeCommonKw(this.commons[c - this.units.length]!, s, slot);
+      rates.kw[c] = v;
+    }
+    return v;
+  }
+
+  private groupWater(g: number, slot: number): number {
+    const s = this.slot(slot);
+    let sum = s.waterGroups[g]!;
+    if (!Number.isNaN(sum)) return sum;
+    sum = 0;
+    const members = this.waterMembers[g]!;
+    for (let k = 0; k < members.length; k++) sum += this.unitWater(members[k]!, slot);
+    s.waterGroups[g] = sum;
+    return sum;
+  }
+
+  private groupKw(g: number, slot: number): number {
+    const s = this.slot(slot);
+    let sum = s.electricGroups[g]!;
+    if (!Number.isNaN(sum)) return sum;
+    sum = 0;
+    const members = this.electricMembers[g]!;
+    for (let k = 0; k < members.length; k++) sum += this.consumerKw(members[k]!, slot);
+    s.electricGroups[g] = sum;
+    return sum;
+  }
+
+  private awayOn(unit: UnitProfile, lt: LocalTime): boolean {
     return noiseAt(unit.noise, lt.dayNumber, 1) < AWAY_SHARE;
   }
 
-  private consumerKw(consumer: string, slot: number): number {
-    const unit = this.units.get(consumer);
-    if (unit !== undefined) return this.unitKw(unit, slot);
-    const common = this.commons.get(consumer);
-    return common === undefined ? 0 : this.commonKw(common, slot);
+  private computeUnitWater(unit: UnitProfile, s: Slot, slot: number): number {
+    if (unit.household) {
+      if (this.awayOn(unit, s.lt)) return 0;
+      const mean = (unit.waterM3PerDay * s.season * s.weekendWater * s.profileWater) / 86_400;
+      return bursty(mean, s.activeWater, noiseAt(unit.noise, slot, 2), noiseAt(unit.noise, slot, 3));
+    }
+    const hour = s.lt.hour;
+    const open = hour >= unit.opens && hour < unit.closes;
+    const openHours = unit.closes - unit.opens;
+    if (unit.continuous) {
+      // Laundries and restaurants never stop: busier while open, never zero.
+      const shape = open ? 24 / (openHours + 0.25 * (24 - openHours)) : 6 / (openHours + 0.25 * (24 - openHours));
+      return ((unit.waterM3PerDay * s.shopWeekday * shape) / 86_400) * (0.5 + noiseAt(unit.noise, slot, 3));
+    }
+    if (!open) return 0;
+    return bursty((unit.waterM3PerDay * s.shopWeekday) / (openHours * 3600), 0.6, noiseAt(unit.noise, slot, 2), noiseAt(unit.noise, slot, 3));
   }
 
-  private unitKw(unit: UnitProfile, slot: number): number {
-    const lt = this.local(slot);
+  private computeUnitKw(unit: UnitProfile, s: Slot, slot: number): number {
     const u = noiseAt(unit.noise, slot, 4);
-    if (unit.kind === 'household') {
-      if (this.isAwayOn(unit, lt)) return unit.baseKw;
-      const appliances = unit.size * 0.09 * at(HOUSEHOLD_ELECTRIC, lt.hour) * (0.5 + u);
-      const temp = outdoorTempC(lt);
-      const climate = (Math.max(0, temp - 26) * 0.18 + Math.max(0, 10 - temp) * 0.05) * unit.acFactor * at(AT_HOME, lt.hour);
+    if (unit.household) {
+      if (this.awayOn(unit, s.lt)) return unit.baseKw;
+      const appliances = unit.size * 0.09 * s.profileElectric * (0.5 + u);
+      const climate = s.climate * unit.acFactor * s.atHome;
       return unit.baseKw + appliances + climate;
     }
-    const open = lt.hour >= unit.opens && lt.hour < unit.closes;
+    const open = s.lt.hour >= unit.opens && s.lt.hour < unit.closes;
     return unit.baseKw + (open ? unit.openKw * (0.7 + 0.6 * u) : 0);
   }
 
-  private commonKw(common: Common, slot: number): number {
-    const t = slot * SLOT_MS + SLOT_MS / 2;
+  private computeCommonKw(common: Common, s: Slot, slot: number): number {
     switch (common.kind) {
       case 'building': {
-        const traffic = at(BUILDING_TRAFFIC, this.local(slot).hour);
-        const lighting = this.isDark(t) ? 0.5 : 0.1;
-        return 0.8 + 0.012 * common.households + lighting + common.elevators * (0.6 + 1.2 * traffic) * (0.8 + 0.4 * noiseAt(common.noise, slot, 5));
+        const lighting = s.dark ? 0.5 : 0.1;
+        return 0.8 + 0.012 * common.households + lighting + common.elevators * (0.6 + 1.2 * s.traffic) * (0.8 + 0.4 * noiseAt(common.noise, slot, 5));
       }
       case 'pump-room':
-        return 0.4 + boosterPlantKw(this.waterGroupRate(`plot:${common.plotId}`, slot) * 3600);
+        return 0.4 + boosterPlantKw(common.waterGroup < 0 ? 0 : this.groupWater(common.waterGroup, slot) * 3600);
       case 'street-lights':
-        return this.isDark(t) ? common.lights * 0.1 : 0;
+        return s.dark ? common.lights * 0.1 : 0;
     }
-  }
-
-  private waterGroupRate(group: string, slot: number): number {
-    return this.cached(`water ${group}`, slot, () => {
-      let sum = 0;
-      for (const id of this.waterGroups.get(group) ?? []) sum += this.waterRate(this.units.get(id)!, slot);
-      return sum;
-    });
-  }
-
-  private electricGroupKw(group: string, slot: number): number {
-    return this.cached(`electric ${group}`, slot, () => {
-      let sum = 0;
-      for (const id of this.electricGroups.get(group) ?? []) sum += this.consumerKw(id, slot);
-      return sum;
-    });
-  }
-
-  /** Group sums cost a pass over ~1,000 units, so each slot is summed once and kept a while. */
-  private cached(key: string, slot: number, compute: () => number): number {
-    let slots = this.cache.get(key);
-    if (slots === undefined) this.cache.set(key, (slots = new Map()));
-    const hit = slots.get(slot);
-    if (hit !== undefined) return hit;
-    const value = compute();
-    slots.set(slot, value);
-    if (slots.size > GROUP_CACHE_SLOTS) slots.delete(slots.keys().next().value!);
-    return value;
   }
 }
 
@@ -260,15 +380,4 @@ export function slotOf(t: number): number {
 function bursty(mean: number, active: number, uActive: number, uAmount: number): number {
   if (active <= 0 || uActive >= active) return 0;
   return (mean / active) * (0.5 + uAmount);
-}
-
-/** ∫ rate over [t0, t1] for a rate constant within each slot (rate per second → total). */
-function integrate(t0: number, t1: number, rate: (slot: number) => number): number {
-  let total = 0;
-  for (let slot = slotOf(t0); slot * SLOT_MS < t1; slot++) {
-    const from = Math.max(t0, slot * SLOT_MS);
-    const to = Math.min(t1, (slot + 1) * SLOT_MS);
-    if (to > from) total += (rate(slot) * (to - from)) / 1000;
-  }
-  return total;
 }

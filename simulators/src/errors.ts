@@ -4,7 +4,8 @@ export type SimErrorCode =
   | 'SIM_EMPTY_SELECTION' // the filter matches no device
   | 'SIM_UNSUPPORTED_DEVICE' // a device whose kind/role has no model
   | 'SIM_UNKNOWN_TIMEZONE'
-  | 'SIM_BROKER_UNREACHABLE';
+  | 'SIM_BROKER_UNREACHABLE'
+  | 'SIM_STORE_NOT_EMPTY'; // sim:history into a store that already holds readings
 
 export class SimError extends Error {
   constructor(readonly code: SimErrorCode, message: string) {

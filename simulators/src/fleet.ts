@@ -12,7 +12,7 @@ import { concentratorOf } from '../../server/src/auth/broker-accounts.ts';
 import { deviceTopic, type Channel, type DeviceStatus } from '../../server/src/contract.ts';
 import { SimError } from './errors.ts';
 import { SimClock, checkSpeed } from './sim-clock.ts';
-import { Simulation, type DeviceFilter, type Injection, type SimMessage } from './simulation.ts';
+import { Simulation, type DeviceFilter, type Injection, type LastReport, type SimMessage } from './simulation.ts';
 
 export interface FleetOptions {
   readonly brokerUrl: string;
@@ -38,6 +38,10 @@ export interface FleetOptions {
   readonly credentialsFor?: (username: string) => { readonly username: string; readonly password: string };
   /** Faults to inject (a scenario's, see scenarios.ts). */
   readonly injections?: readonly Injection[];
+  /** What each device last reported (the store's newest readings): registers continue from there (Simulation's resumeFrom). */
+  readonly resumeFrom?: ReadonlyMap<string, LastReport>;
+  /** Simulated time never passes the wall clock (SimClock's `live`): for a server that refuses readings from the future. */
+  readonly live?: boolean;
 }
 
 export interface FleetCounters {
@@ -81,7 +85,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const startMs = options.startMs ?? Date.now();
   const tickMs = options.tickMs ?? 100;
   if (!Number.isFinite(tickMs) || tickMs <= 0) throw new SimError('SIM_BAD_OPTION', `tickMs must be a positive number, got ${tickMs}`);
-  const sim = new Simulation({ site, seed: options.seed, startMs, ...(options.filter ? { filter: options.filter } : {}), ...(options.intervalsS ? { intervalsS: options.intervalsS } : {}), ...(options.injections ? { injections: options.injections } : {}) });
+  const sim = new Simulation({ site, seed: options.seed, startMs, ...(options.filter ? { filter: options.filter } : {}), ...(options.intervalsS ? { intervalsS: options.intervalsS } : {}), ...(options.injections ? { injections: options.injections } : {}), ...(options.resumeFrom ? { resumeFrom: options.resumeFrom } : {}) });
   checkSpeed(options.speed);
 
   const statusTopic = (d: Device) => deviceTopic(site.id, d.plotId, d.kind, d.id, 'status');
@@ -119,7 +123,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     }
   }
 
-  const clock = new SimClock(startMs, options.speed);
+  const clock = new SimClock(startMs, options.speed, undefined, options.live ?? false);
   const publish = (message: SimMessage) => {
     const { device } = message;
     const client = clientOf.get(device.id)!;

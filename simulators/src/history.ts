@@ -4,10 +4,11 @@
  * start. Meters report hourly (what a real AMI head-end keeps); every other
  * device every 15 minutes, which is what a two-week trend can show anyway.
  */
+import { setImmediate } from 'node:timers/promises';
 import type { DeviceKind } from '../../server/src/catalogue/kinds.ts';
 import type { Site } from '../../server/src/catalogue/types.ts';
 import type { Reading, TimeSeriesStore } from '../../server/src/ports/time-series.ts';
-import { Simulation } from './simulation.ts';
+import { Simulation, type SimMessage } from './simulation.ts';
 
 export const HISTORY_INTERVALS_S: Readonly<Record<DeviceKind, number>> = {
   'water-meter': 3600, 'electric-meter': 3600,
@@ -25,6 +26,11 @@ export interface HistoryOptions {
   readonly toMs: number;
   readonly batchSize?: number;
   readonly onProgress?: (progress: HistoryProgress) => void;
+  /**
+   * Batches being written at once (default 2): while the database stores one, the next one's
+   * statements are being prepared, so the database never waits for this process.
+   */
+  readonly writesInFlight?: number;
   /** Checked between batches: true stops the fill early (server shutting down). */
   readonly cancelled?: () => boolean;
 }
@@ -34,30 +40,41 @@ export function historyRows(site: Site, fromMs: number, toMs: number): number {
   return site.devices.reduce((sum, d) => sum + Math.floor((toMs - fromMs) / (HISTORY_INTERVALS_S[d.kind] * 1000)), 0);
 }
 
-/** Writes the readings of [fromMs, toMs) and returns how many; one batch is being built while the one before is written. */
+/** Reports simulated between two yields: a few milliseconds of work. */
+const SLICE_REPORTS = 1_000;
+
+/**
+ * Writes the readings of [fromMs, toMs) and returns how many. One batch is
+ * generated while the one before is written: generation runs in slices that
+ * yield to the event loop, so it goes on while the store waits for its
+ * database (PGlite on its worker thread, PostgreSQL over its socket).
+ */
 export async function fillHistory(options: HistoryOptions): Promise<number> {
   const { site, store, fromMs, toMs } = options;
   const batchSize = options.batchSize ?? 20_000;
   const sim = new Simulation({ site, seed: options.seed, startMs: fromMs, intervalsS: HISTORY_INTERVALS_S });
   const totalRows = historyRows(site, fromMs, toMs);
+  const end = toMs - 1;
+  const inFlight = options.writesInFlight ?? 2;
   let rows = 0;
-  let writing: Promise<void> = Promise.resolve();
+  const writing: Promise<void>[] = [];
   let batch: Reading[] = [];
-  const collect = (m: Parameters<Parameters<Simulation['advanceTo']>[1]>[0]) => {
+  const collect = (m: SimMessage) => {
     if (m.channel === 'telemetry') batch.push({ deviceId: m.device.id, ts: m.payload.ts as number, seq: m.payload.seq, values: m.payload.m });
   };
-  while (sim.time < toMs - 1 && !(options.cancelled?.() ?? false)) {
-    sim.advanceTo(toMs - 1, collect, batchSize);
+  while (sim.time < end && !(options.cancelled?.() ?? false)) {
+    while (batch.length < batchSize && sim.time < end) {
+      sim.advanceTo(end, collect, Math.min(SLICE_REPORTS, batchSize));
+      await setImmediate();
+    }
     const full = batch;
     batch = [];
-    await writing;
-    // Let the rest of the process (a live server's ingest) run between batches.
-    await new Promise((resolve) => setImmediate(resolve));
+    if (writing.length >= inFlight) await writing.shift();
     rows += full.length;
-    writing = store.write(full);
+    writing.push(store.write(full));
     options.onProgress?.({ rows, totalRows, simTime: sim.time });
   }
-  await writing;
+  await Promise.all(writing);
   return rows;
 }
 

@@ -8,7 +8,12 @@ import { SimError } from './errors.ts';
 export class SimClock implements Clock {
   private readonly wallStart: number;
 
-  constructor(readonly startMs: number, readonly speed: number, private readonly wall: Clock = systemClock) {
+  /**
+   * `live`: the readings go to a server that refuses the future, so simulated
+   * time never passes the wall clock: a run that starts in the past goes at
+   * `speed` until it reaches the present, then keeps real time.
+   */
+  constructor(readonly startMs: number, readonly speed: number, private readonly wall: Clock = systemClock, readonly live = false) {
     checkSpeed(speed);
     if (!Number.isFinite(startMs)) throw new SimError('SIM_BAD_OPTION', `start time must be a finite epoch ms, got ${startMs}`);
     this.wallStart = wall.now();
@@ -16,8 +21,26 @@ export class SimClock implements Clock {
 
   /** Simulated epoch ms. */
   now(): number {
-    return this.startMs + (this.wall.now() - this.wallStart) * this.speed;
+    const wallNow = this.wall.now();
+    const simulated = this.startMs + (wallNow - this.wallStart) * this.speed;
+    return this.live ? Math.min(simulated, wallNow) : simulated;
   }
+}
+
+/** How long a live run faster than real time takes to catch up with the present (as `npm run sim` without --duration). */
+export const LIVE_CATCH_UP_WALL_MS = 3_600_000;
+
+/**
+ * Where a live run starts (see SimClock's `live`). In real time: now. Faster,
+ * in the recent past, so that the speed shows while it catches up: as far back
+ * as an hour of wall-clock time at `speed` covers, but never before
+ * `notBeforeMs` (the newest reading already stored, which the devices resume
+ * from: going back before it would rewind their registers).
+ */
+export function liveStartMs(nowMs: number, speed: number, notBeforeMs = Number.NEGATIVE_INFINITY): number {
+  checkSpeed(speed);
+  if (speed <= 1) return nowMs;
+  return Math.min(nowMs, Math.max(notBeforeMs, nowMs - (speed - 1) * LIVE_CATCH_UP_WALL_MS));
 }
 
 export function checkSpeed(speed: number): void {

@@ -6,7 +6,7 @@
  */
 import { DEVICE_KINDS, KINDS, type DeviceKind } from '../../server/src/catalogue/kinds.ts';
 import type { Device, Site } from '../../server/src/catalogue/types.ts';
-import { PAYLOAD_VERSION, type Channel, type DeviceStatus, type EventPayload, type TelemetryPayload } from '../../server/src/contract.ts';
+import { PAYLOAD_VERSION, type Channel, type DeviceStatus, type EventPayload, type MetricValue, type TelemetryPayload } from '../../server/src/contract.ts';
 import { SimEnv } from './env.ts';
 import { SimError } from './errors.ts';
 import type { Fault } from './faults.ts';
@@ -29,7 +29,19 @@ export interface SimulationOptions {
   readonly intervalsS?: Partial<Record<DeviceKind, number>>;
   /** Faults to inject (scenarios.ts). */
   readonly injections?: readonly Injection[];
+  /**
+   * What each device last reported before startMs, by device id (e.g. the store's newest
+   * readings): its registers continue from there, and its first report counts what it
+   * measured since (over at most RESUME_GAP_MS), so no register steps back at the start.
+   */
+  readonly resumeFrom?: ReadonlyMap<string, LastReport>;
 }
+
+/** A device's last report: when, and what it said. */
+export interface LastReport { readonly ts: number; readonly values: Readonly<Record<string, MetricValue>> }
+
+/** The longest gap a resumed device's first report accounts for; a longer outage (the server was down) is not replayed. */
+export const RESUME_GAP_MS = 6 * 3_600_000;
 
 /**
  * What can go wrong, besides a device's readings (a `fault`, see faults.ts):
@@ -95,7 +107,9 @@ export class Simulation {
       const phase = Math.floor(rng.next() * intervalMs);
       const mine = injections.filter((i) => ('deviceId' in i && i.deviceId === device.id) || (i.type === 'reorder-duplicate' && i.building === device.buildingId));
       const model = mine.reduce((m, i) => (i.type === 'fault' ? i.fault(m) : m), KIND_MODELS[device.kind]);
-      const runner = bind(model, { device, rng, env: this.env }, startMs);
+      const last = options.resumeFrom?.get(device.id);
+      const t0 = last === undefined ? startMs : Math.min(startMs, Math.max(last.ts, startMs - RESUME_GAP_MS));
+      const runner = bind(model, { device, rng, env: this.env }, t0, last?.values);
       const silent = mine.find((i) => i.type === 'silent');
       const transport = mine.find((i) => i.type === 'reorder-duplicate' || i.type === 'malformed');
       this.push({

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { KINDS } from '../../server/src/catalogue/kinds.ts';
 import { loadSite } from '../../server/src/catalogue/load.ts';
 import { SimEnv } from '../../simulators/src/env.ts';
-import { BOOSTER } from '../../simulators/src/models/booster-pump.ts';
+import { BOOSTER, boosterRoleAt, type PumpRole } from '../../simulators/src/models/booster-pump.ts';
 import { at, metricProblems, registerProblems, simulate, telemetryByDevice } from '../support/sim-site.ts';
 
 const HOUR = 3_600_000;
@@ -29,8 +29,11 @@ describe('Blue Valley, one summer evening hour', () => {
   });
 
   it('brings in the assist pumps at the evening peak and holds the set point', () => {
+    const env = new SimEnv(site, 7);
     const pumps = site.devices.filter((d) => d.kind === 'booster-pump');
-    const running = (role: string) => pumps.filter((d) => d.role === role && byDevice.get(d.id)!.some((r) => r.m.running));
+    // The roles of the day: on 15 July the rotation has moved each pump one place from the catalogue.
+    expect(pumps.filter((d) => boosterRoleAt(d, env, from) === 'duty').map((d) => d.id)).toEqual(['BP-A-2', 'BP-B-2', 'BP-C-2']);
+    const running = (role: PumpRole) => pumps.filter((d) => boosterRoleAt(d, env, from) === role && byDevice.get(d.id)!.some((r) => r.m.running));
     expect(running('duty')).toHaveLength(site.plots.length);
     expect(running('assist').length).toBeGreaterThan(0);
     expect(running('standby')).toEqual([]);

@@ -9,6 +9,7 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deviceTopic } from '../../server/src/contract.ts';
 import { startFleet, type Fleet } from '../../simulators/src/fleet.ts';
+import { speedForRate } from '../../simulators/src/rate.ts';
 import { SIM_DEVICES, at, simSite, simulate } from '../support/sim-site.ts';
 
 interface Broker { url: string; dropClient?(clientIdSuffix: string): void; close(): Promise<void> }
@@ -132,6 +133,34 @@ describe.each(targets)('fleet on $name', (target) => {
     await sleep(200);
     expect(fleet.counters.published).toBe(published); // nothing after stop
     await fleet.stop(); // a second stop is harmless
+  });
+
+  it('reaches a --rate target: a simulated half hour holds rate × its wall-clock length in messages, all delivered', { timeout: 60_000 }, async () => {
+    const rateSiteId = `sim-rate-${randomUUID().slice(0, 8)}`;
+    const rateSite = simSite(rateSiteId);
+    const rate = 600;
+    const speed = speedForRate(rate, rateSite.devices);
+    const received = await listen(broker.url, `estate/${rateSiteId}/+/+/+/telemetry`);
+    const start = at(2025, 6, 16, 8);
+    const rateFleet = await startFleet({ brokerUrl: broker.url, site: rateSite, speed, seed: 9, startMs: start, tickMs: 20 });
+    // Every report interval (5 s … 900 s) divides the half hour: each device reports a whole number of times in it.
+    const from = start + 15 * 60_000;
+    const spanMs = 30 * 60_000;
+    try {
+      await until(() => rateFleet.simTime() >= from + spanMs + 60_000, 'the simulated span', 45_000);
+      const inSpan = () => received.messages.filter((m) => {
+        const ts = (JSON.parse(m.payload) as { ts: number }).ts;
+        return ts >= from && ts < from + spanMs;
+      }).length;
+      const wallSeconds = spanMs / speed / 1000;
+      const expected = Math.round(rate * wallSeconds);
+      await until(() => inSpan() >= expected, `${expected} messages`, 5_000).catch(() => {});
+      expect(inSpan()).toBe(expected);
+    } finally {
+      await rateFleet.stop();
+      for (const d of rateSite.devices) await received.client.publishAsync(deviceTopic(rateSiteId, d.plotId, d.kind, d.id, 'status'), '', { qos: 1, retain: true });
+      await received.client.endAsync();
+    }
   });
 });
 

@@ -3,7 +3,7 @@ import { KINDS } from '../../server/src/catalogue/kinds.ts';
 import type { Device } from '../../server/src/catalogue/types.ts';
 import { PLOT_LOSS_SHARE, PLOT_SEEPAGE_M3H } from '../../simulators/src/demand.ts';
 import { SimEnv } from '../../simulators/src/env.ts';
-import { BOOSTER } from '../../simulators/src/models/booster-pump.ts';
+import { BOOSTER, boosterRoleAt } from '../../simulators/src/models/booster-pump.ts';
 import { FIRE_MAIN } from '../../simulators/src/models/fire-pump.ts';
 import { bind } from '../../simulators/src/models/index.ts';
 import { waterMeter } from '../../simulators/src/models/water-meter.ts';
@@ -93,12 +93,38 @@ describe('pumps in normal operation', () => {
     }
   });
 
-  it('run the duty pump all the time and keep the standby pump stopped', () => {
-    expect(week('BP-A-1').every((r) => r.m.running === true && (r.m.power_kw as number) > 0)).toBe(true);
-    expect(week('BP-A-3').every((r) => r.m.running === false && r.m.power_kw === 0)).toBe(true);
-    const vibration = week('BP-A-1').map((r) => r.m.vibration_mms as number);
+  it('keep the duty pump running and the standby pump stopped, rotating the roles every day at 02:00', () => {
+    const env = new SimEnv(site, 7);
+    const pumps = SIM_DEVICES.filter((d) => d.kind === 'booster-pump');
+    const dutyOf: string[] = [];
+    // Whole rotation days, leaving out the 10 s around each handover (the pumps report at their own phases).
+    for (let day = at(2025, 6, 16, 2); day + DAY <= at(2025, 6, 23); day += DAY) {
+      const inDay = (r: Report) => r.ts >= day + 10_000 && r.ts < day + DAY - 10_000;
+      const runs = pumps.filter((d) => week(d.id).filter(inDay).every((r) => r.m.running === true && (r.m.power_kw as number) > 0));
+      const rests = pumps.filter((d) => week(d.id).filter(inDay).every((r) => r.m.running === false && r.m.power_kw === 0));
+      expect(runs.map((d) => d.id), new Date(day).toISOString()).toHaveLength(1); // the test site's few households never call the assist pump
+      expect(rests).toHaveLength(2);
+      expect(boosterRoleAt(runs[0]!, env, day + HOUR)).toBe('duty');
+      dutyOf.push(runs[0]!.id);
+    }
+    // The next pump in line takes over each day: every pump has its turn.
+    expect(dutyOf).toHaveLength(6);
+    dutyOf.forEach((id, i) => i > 0 && expect(Number(id.at(-1)), id).toBe((Number(dutyOf[i - 1]!.at(-1)) % 3) + 1));
+    const vibration = pumps.flatMap((d) => week(d.id).filter((r) => r.m.running).map((r) => r.m.vibration_mms as number));
     expect(Math.min(...vibration)).toBeGreaterThan(1.5);
     expect(Math.max(...vibration)).toBeLessThan(3.5);
+  });
+
+  it('share the wear: over the week each pump runs for its days of duty and starts once per turn', () => {
+    const gained = (id: string, metric: string) => (week(id).at(-1)!.m[metric] as number) - (week(id)[0]!.m[metric] as number);
+    const runHours = ['BP-A-1', 'BP-A-2', 'BP-A-3'].map((id) => gained(id, 'run_hours'));
+    expect(runHours.reduce((a, b) => a + b, 0)).toBeCloseTo(7 * 24, -1);
+    for (const h of runHours) {
+      expect(h).toBeGreaterThan(2 * 24 - 1); // 7 days over 3 pumps: two or three days each
+      expect(h).toBeLessThan(3 * 24 + 1);
+    }
+    const starts = ['BP-A-1', 'BP-A-2', 'BP-A-3'].map((id) => gained(id, 'starts'));
+    expect(starts.reduce((a, b) => a + b, 0)).toBe(7); // one handover a day, 02:00 on the 16th to the 22nd
   });
 
   it('hold the fire main within ±0.05 MPa of 0.8, the jockey starting about once every 50 minutes', () => {

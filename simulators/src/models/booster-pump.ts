@@ -3,10 +3,18 @@
  * variable-speed drive and holds the outlet at the set point against the plot's
  * demand; the assist pump joins above a flow threshold (with hysteresis); the
  * standby pump waits for a failure.
+ *
+ * The pump-room controller rotates the roles every day at 02:00, the quietest
+ * hour, so that the three pumps share the wear: the next pump takes the duty,
+ * yesterday's duty pump rests as standby, and the standby becomes the assist.
+ * The catalogue's roles (BP-x-1 duty, -2 assist, -3 standby) are the pumps'
+ * roles on every third day (rotation day ≡ 0 mod 3); every model computes the
+ * rotation from the time alone, so the three pumps always agree on it.
  */
-import type { DeviceRole } from '../../../server/src/catalogue/types.ts';
+import type { Device, DeviceRole } from '../../../server/src/catalogue/types.ts';
+import type { SimEnv } from '../env.ts';
 import { SimError } from '../errors.ts';
-import { clamp, round, type Model } from './model.ts';
+import { clamp, lastNumber, round, type Model } from './model.ts';
 
 export const BOOSTER = {
   setPointMpa: 0.45,
@@ -36,27 +44,37 @@ export interface BoosterPumpState {
   readonly vibrationMms: number;
 }
 
-type PumpRole = 'duty' | 'assist' | 'standby';
+export type PumpRole = 'duty' | 'assist' | 'standby';
+const ROLES: readonly PumpRole[] = ['duty', 'assist', 'standby'];
+/** Local hour at which the controller hands the duty on. */
+export const ROTATION_HOUR = 2;
 
 function pumpRole(role: DeviceRole, id: string): PumpRole {
   if (role === 'duty' || role === 'assist' || role === 'standby') return role;
   throw new SimError('SIM_UNSUPPORTED_DEVICE', `booster pump ${id}: no model for role "${role}"`);
 }
 
+/** The role a booster pump has at t: its catalogue role moved on by one place each day since the epoch. */
+export function boosterRoleAt(device: Device, env: SimEnv, t: number): PumpRole {
+  const position = ROLES.indexOf(pumpRole(device.role, device.id));
+  const day = env.local(t - ROTATION_HOUR * 3_600_000).dayNumber;
+  return ROLES[(((position - day) % 3) + 3) % 3]!;
+}
+
 export const boosterPump: Model<BoosterPumpState> = {
-  init({ device, rng }) {
-    const role = pumpRole(device.role, device.id);
+  init({ device, rng, env }, t) {
     return {
       assistOn: false,
-      running: role === 'duty',
-      runHours: rng.uniform(500, role === 'standby' ? 2_000 : 20_000),
-      starts: rng.int(50, role === 'assist' ? 20_000 : 2_000),
+      running: boosterRoleAt(device, env, t) === 'duty',
+      // Rotation shares the wear: the pumps of a room have run about as long as each other.
+      runHours: rng.uniform(9_000, 11_000),
+      starts: rng.int(1_500, 3_000),
       vibrationMms: rng.uniform(2.0, 2.8),
     };
   },
 
   step(state, t, dtMs, { device, rng, env }) {
-    const role = pumpRole(device.role, device.id);
+    const role = boosterRoleAt(device, env, t);
     const demandM3h = env.demand.groupWaterRate(`plot:${device.plotId}`, t) * 3600;
     const assistOn = state.assistOn ? demandM3h > BOOSTER.assistStopM3h : demandM3h > BOOSTER.assistStartM3h;
     const running = role === 'duty' || (role === 'assist' && assistOn);
@@ -79,4 +97,6 @@ export const boosterPump: Model<BoosterPumpState> = {
       },
     };
   },
+
+  resume: (state, last) => ({ ...state, runHours: lastNumber(last, 'run_hours', state.runHours), starts: lastNumber(last, 'starts', state.starts) }),
 };

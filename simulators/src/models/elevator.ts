@@ -7,7 +7,7 @@
 import { SimError } from '../errors.ts';
 import { BUILDING_TRAFFIC, at } from '../profiles.ts';
 import type { Rng } from '../random.ts';
-import { round, type Model, type ModelContext } from './model.ts';
+import { lastNumber, round, type Model, type ModelContext } from './model.ts';
 
 type Phase = 'idle' | 'moving' | 'opening' | 'open' | 'closing';
 
@@ -157,4 +157,6 @@ export const elevator: Model<ElevatorState> = {
       },
     };
   },
+
+  resume: (state, last) => ({ ...state, trips: lastNumber(last, 'trips', state.trips), doorCycles: lastNumber(last, 'door_cycles', state.doorCycles) }),
 };

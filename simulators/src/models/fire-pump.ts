@@ -8,7 +8,7 @@ import type { DeviceRole } from '../../../server/src/catalogue/types.ts';
 import { SimError } from '../errors.ts';
 import type { SimEnv } from '../env.ts';
 import { streamSeed } from '../random.ts';
-import { clamp, round, timeWhere, type Model, type SimEvent } from './model.ts';
+import { clamp, lastNumber, round, timeWhere, type Model, type SimEvent } from './model.ts';
 
 export const FIRE_MAIN = {
   setPointMpa: 0.8,
@@ -144,4 +144,11 @@ export const firePump: Model<FirePumpState> = {
       ...(events.length > 0 ? { events } : {}),
     };
   },
+
+  resume: (state, last) => ({
+    ...state,
+    runHours: lastNumber(last, 'run_hours', state.runHours),
+    starts: lastNumber(last, 'starts', state.starts),
+    fuelPct: lastNumber(last, 'fuel_pct', state.fuelPct),
+  }),
 };

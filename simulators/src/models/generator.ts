@@ -4,7 +4,7 @@
  * When a feeder loses power it starts and carries the fire lifts (env.emergency).
  */
 import type { SimEnv } from '../env.ts';
-import { clamp, round, timeWhere, type Model, type SimEvent } from './model.ts';
+import { clamp, lastNumber, round, timeWhere, type Model, type SimEvent } from './model.ts';
 
 type GenState = 'standby' | 'cranking' | 'running';
 
@@ -78,4 +78,6 @@ export const generator: Model<GeneratorState> = {
       ...(events.length > 0 ? { events } : {}),
     };
   },
+
+  resume: (state, last) => ({ ...state, runHours: lastNumber(last, 'run_hours', state.runHours), fuelPct: lastNumber(last, 'fuel_pct', state.fuelPct) }),
 };

@@ -4,7 +4,7 @@
  * the season.
  */
 import { HOUSEHOLD_WATER, at, mainsWaterTempC } from '../profiles.ts';
-import { clamp, round, type Model } from './model.ts';
+import { clamp, lastNumber, round, type Model } from './model.ts';
 
 export interface HydrantState {
   /** This hydrant's pressure at average demand: its height and distance along the main. */
@@ -32,4 +32,6 @@ export const hydrant: Model<HydrantState> = {
       },
     };
   },
+
+  resume: (state, last) => ({ ...state, batteryPct: lastNumber(last, 'battery_pct', state.batteryPct) }),
 };

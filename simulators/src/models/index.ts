@@ -6,6 +6,7 @@ import { elevator } from './elevator.ts';
 import { firePump } from './fire-pump.ts';
 import { generator } from './generator.ts';
 import { hydrant } from './hydrant.ts';
+import type { MetricValue } from '../../../server/src/contract.ts';
 import type { Model, ModelContext, StepResult } from './model.ts';
 import { stairLight } from './stair-light.ts';
 import { streetLight } from './street-light.ts';
@@ -18,8 +19,10 @@ export interface DeviceRunner {
   report(t: number): Omit<StepResult<unknown>, 'state'>;
 }
 
-export function bind<S>(model: Model<S>, ctx: ModelContext, t0: number): DeviceRunner {
-  let state = model.init(ctx, t0);
+/** Runs `model` for one device from t0; with `reported` (what it reported last, before t0) it resumes from there. */
+export function bind<S>(model: Model<S>, ctx: ModelContext, t0: number, reported?: Readonly<Record<string, MetricValue>>): DeviceRunner {
+  const fresh = model.init(ctx, t0);
+  let state = reported !== undefined && model.resume ? model.resume(fresh, reported) : fresh;
   let last = t0;
   return {
     report(t) {

@@ -32,6 +32,18 @@ export interface Model<S> {
   init(ctx: ModelContext, t: number): S;
   /** Advances from t - dtMs to t and says what the device reports at t. */
   step(state: S, t: number, dtMs: number, ctx: ModelContext): StepResult<S>;
+  /**
+   * The state of a device that already reported `last`: what it keeps across a restart (its
+   * registers, its battery) continues from there, so no register ever steps back. Optional: a
+   * model whose readings carry nothing to keep has none.
+   */
+  resume?(state: S, last: Readonly<Record<string, MetricValue>>): S;
+}
+
+/** A number the device last reported, or `fallback` when it did not report that metric. */
+export function lastNumber(last: Readonly<Record<string, MetricValue>>, metric: string, fallback: number): number {
+  const value = last[metric];
+  return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
 }
 
 /** Rounds to a number of decimals, as a device's firmware would before sending. */

@@ -4,7 +4,7 @@
  */
 import { SimError } from '../errors.ts';
 import { BUILDING_TRAFFIC, at } from '../profiles.ts';
-import { round, type Model } from './model.ts';
+import { lastNumber, round, type Model } from './model.ts';
 
 export interface StairLightState {
   readonly activations: number;
@@ -40,4 +40,6 @@ export const stairLight: Model<StairLightState> = {
       telemetry: { activations, power_w: round(CONTROLLER_W + lampsLit * LAMP_W * rng.uniform(0.97, 1.03), 1), circuit_ok: true },
     };
   },
+
+  resume: (state, last) => ({ ...state, activations: lastNumber(last, 'activations', state.activations) }),
 };

@@ -3,7 +3,7 @@
  * sunset, off a few minutes before sunrise, for the site's latitude and
  * longitude.
  */
-import { round, timeWhere, type Model } from './model.ts';
+import { lastNumber, round, timeWhere, type Model } from './model.ts';
 
 export interface StreetLightState {
   readonly ratedW: number;
@@ -32,4 +32,6 @@ export const streetLight: Model<StreetLightState> = {
       telemetry: { on, power_w: on ? round(state.ratedW + rng.normal(0, 0.5), 1) : 0, lamp_hours: round(lampHours, 2) },
     };
   },
+
+  resume: (state, last) => ({ ...state, lampHours: lastNumber(last, 'lamp_hours', state.lampHours) }),
 };

@@ -5,7 +5,7 @@
 import type { Device } from '../../../server/src/catalogue/types.ts';
 import { SimError } from '../errors.ts';
 import type { SimEnv } from '../env.ts';
-import { round, type Model } from './model.ts';
+import { lastNumber, round, type Model } from './model.ts';
 
 export interface WaterMeterState {
   readonly volumeM3: number;
@@ -49,4 +49,6 @@ export const waterMeter: Model<WaterMeterState> = {
       telemetry: { volume_m3: round(volumeM3, 3), battery_pct: round(batteryPct, 1) },
     };
   },
+
+  resume: (state, last) => ({ volumeM3: lastNumber(last, 'volume_m3', state.volumeM3), batteryPct: lastNumber(last, 'battery_pct', state.batteryPct) }),
 };
