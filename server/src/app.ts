@@ -14,6 +14,7 @@ import { clockPlugin, configPlugin } from './plugins/core.ts';
 import databasePlugin from './plugins/database.ts';
 import errorsPlugin from './plugins/errors.ts';
 import ingestPlugin from './plugins/ingest.ts';
+import partitionsPlugin from './plugins/partitions.ts';
 import pushPlugin from './plugins/push.ts';
 import historyPlugin from './plugins/history.ts';
 import simulatorsPlugin from './plugins/simulators.ts';
@@ -25,6 +26,7 @@ import authRoutes from './routes/auth.ts';
 import deadLetterRoutes from './routes/dead-letters.ts';
 import deviceRoutes from './routes/devices.ts';
 import healthRoutes from './routes/health.ts';
+import reportRoutes from './routes/reports.ts';
 import siteRoutes from './routes/site.ts';
 import ticketRoutes from './routes/tickets.ts';
 import trendRoutes from './routes/trends.ts';
@@ -42,6 +44,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     forceCloseConnections: true,
     // Behind a reverse proxy: client address (login limits) and protocol (Secure cookie) from X-Forwarded-*.
     trustProxy: config.auth.trustProxy,
+    // A first start creates the PGlite cluster and applies every migration: seconds, more on a busy machine.
+    pluginTimeout: 60_000,
   });
 
   await app.register(configPlugin, { config });
@@ -58,6 +62,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(alarmsPlugin);
   await app.register(ticketsPlugin);
   await app.register(alarmTicketsPlugin);
+  // After the alarms: a partition's messages flow only once its engine is restored.
+  await app.register(partitionsPlugin);
   // Before the simulators: it looks for existing readings before they write any.
   await app.register(historyPlugin);
   await app.register(simulatorsPlugin);
@@ -71,6 +77,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(alarmRoutes);
   await app.register(ticketRoutes);
   await app.register(trendRoutes);
+  await app.register(reportRoutes);
   await app.register(webPlugin);
   return app;
 }

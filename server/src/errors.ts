@@ -10,6 +10,9 @@ export const ERROR_STATUS = {
   RANGE_TOO_LARGE: 400,
   DEAD_LETTER_CURSOR_INVALID: 400,
   RANGE_QUERY_INVALID: 400,
+  // Reports (server/src/domain/reports.ts)
+  REPORT_RANGE_INVALID: 400,
+  REPORT_TOO_MANY_TICKETS: 400,
   NOT_FOUND: 404,
   DEVICE_NOT_FOUND: 404,
   SCOPE_NOT_FOUND: 404,
@@ -25,6 +28,8 @@ export const ERROR_STATUS = {
   SHELVE_UNTIL_REQUIRED: 400,
   SHELVE_UNTIL_IN_PAST: 400,
   SHELVE_TOO_LONG: 400,
+  // Scale-out: the alarm's plot has no owning instance for a moment (plugins/alarms.ts)
+  ALARM_OWNER_UNAVAILABLE: 503,
   // Accounts and sessions (server/src/plugins/auth.ts)
   UNAUTHENTICATED: 401,
   SESSION_EXPIRED: 401,

@@ -15,7 +15,8 @@ import type { AlarmView, DeviceState, IngestCounters, LiveStatus } from '../push
 import type { AlarmEffect, AlarmState } from '../domain/alarms/alarm-state.ts';
 import type { FloodEffect } from '../domain/alarms/engine.ts';
 import type { AlarmKpis } from '../domain/alarms/kpis.ts';
-import type { Priority } from '../domain/alarms/rules.ts';
+import type { Priority, Text } from '../domain/alarms/rules.ts';
+import type { Report, ReportPeriod } from '../domain/reports.ts';
 import type { MetricValue } from '../contract.ts';
 
 /** Every error response: a stable code (see server/src/errors.ts) and a sentence for people. */
@@ -173,6 +174,8 @@ export interface AuthEventView {
 export interface TicketView extends Ticket {
   /** Whether details were withheld from this viewer. */
   redacted: boolean;
+  /** A title the system wrote (alarm rule, patrol finding, confidential placeholder) in both languages; null when someone typed `title`. */
+  titles: Text | null;
   sla: SlaStageState[];
 }
 
@@ -180,7 +183,7 @@ export interface TicketAlarmView { alarmId: string; deviceId: string; active: bo
 
 export interface TicketDetailView { ticket: TicketView; events: TicketEvent[]; alarms: TicketAlarmView[]; callbacks: Callback[] }
 
-export interface CallbackView extends Callback { overdue: boolean; ticketTitle: string }
+export interface CallbackView extends Callback { overdue: boolean; ticketTitle: string; ticketTitles: Text | null }
 
 export interface PatrolRoundView extends PatrolRound { zoneName: string; zoneNameZh: string; plotId: string }
 
@@ -191,3 +194,9 @@ export interface StaffView extends StaffMember { onDuty: boolean }
 export type ZoneView = Zone;
 
 export type { ChecklistItem, SlaSummaryRow, WorkloadRow };
+
+// ── Reports (server/src/routes/reports.ts) ──
+
+/** GET /api/reports: tickets and alarms of a period (see server/src/domain/reports.ts for what each figure counts). */
+export type ReportView = Report;
+export type { ReportPeriod };

@@ -13,6 +13,7 @@ import type { Shift, StaffMember, Zone } from '../../domain/tickets/assignment.t
 import { FINISHED_STATUSES, TicketError, type Priority, type Ticket, type TicketEvent, type TicketKind, type TicketSource, type TicketStatus } from '../../domain/tickets/model.ts';
 import type { ChecklistCategory, PatrolRound, PlannedRound, RoundStatus } from '../../domain/tickets/patrols.ts';
 import type { Callback } from '../../domain/tickets/reception.ts';
+import type { ReportTicket } from '../../domain/reports.ts';
 import type { Change } from '../../domain/tickets/state-machine.ts';
 import type { Department } from '../../domain/tickets/sla.ts';
 import type { Role } from '../../auth/roles.ts';
@@ -198,6 +199,27 @@ export class TicketRepository {
   async all(filter: TicketFilter = {}): Promise<Ticket[]> {
     const rows = await this.db.select().from(tickets).where(this.where(filter)).orderBy(asc(tickets.id));
     return rows.map(toTicket);
+  }
+
+  /**
+   * The tickets created in [from, to) (of one plot), with only the columns a
+   * report judges, oldest first; at most `limit` (the caller asks for one more
+   * to tell whether there were more).
+   */
+  async forReport(filter: { from: number; to: number; plotId?: string }, limit: number): Promise<ReportTicket[]> {
+    const rows = await this.db.select({
+      kind: tickets.kind, priority: tickets.priority, source: tickets.source, status: tickets.status, createdAt: tickets.createdAt,
+      acknowledgedAt: tickets.acknowledgedAt, onSiteAt: tickets.onSiteAt, resolvedAt: tickets.resolvedAt, closedAt: tickets.closedAt,
+      dueAcknowledgeAt: tickets.dueAcknowledgeAt, dueOnSiteAt: tickets.dueOnSiteAt, dueResolveAt: tickets.dueResolveAt,
+    }).from(tickets)
+      .where(this.where({ from: filter.from, to: filter.to, ...(filter.plotId !== undefined && { plotId: filter.plotId }) }))
+      .orderBy(asc(tickets.createdAt), asc(tickets.id))
+      .limit(limit);
+    return rows.map((r) => ({
+      kind: r.kind as TicketKind, priority: r.priority as Priority, source: r.source as TicketSource, status: r.status as TicketStatus,
+      createdAt: r.createdAt.getTime(), acknowledgedAt: ms(r.acknowledgedAt), onSiteAt: ms(r.onSiteAt), resolvedAt: ms(r.resolvedAt), closedAt: ms(r.closedAt),
+      dueAcknowledgeAt: r.dueAcknowledgeAt.getTime(), dueOnSiteAt: r.dueOnSiteAt.getTime(), dueResolveAt: r.dueResolveAt.getTime(),
+    }));
   }
 
   async unfinished(): Promise<Ticket[]> {

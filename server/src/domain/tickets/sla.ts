@@ -37,7 +37,10 @@ export interface SlaStageState {
   readonly breached: boolean;
 }
 
-function stageTimes(ticket: Ticket, stage: SlaStage): { dueAt: number; metAt: number | null } {
+/** What the SLA of a ticket is judged on (reports load only this much). */
+export type SlaTimes = Pick<Ticket, 'status' | 'closedAt' | 'acknowledgedAt' | 'onSiteAt' | 'resolvedAt' | 'dueAcknowledgeAt' | 'dueOnSiteAt' | 'dueResolveAt'>;
+
+function stageTimes(ticket: SlaTimes, stage: SlaStage): { dueAt: number; metAt: number | null } {
   switch (stage) {
     case 'acknowledge': return { dueAt: ticket.dueAcknowledgeAt, metAt: ticket.acknowledgedAt };
     case 'on-site': return { dueAt: ticket.dueOnSiteAt, metAt: ticket.onSiteAt };
@@ -46,7 +49,7 @@ function stageTimes(ticket: Ticket, stage: SlaStage): { dueAt: number; metAt: nu
 }
 
 /** The countdown of every stage. A cancelled ticket breaches nothing it had not breached when cancelled. */
-export function slaOf(ticket: Ticket, now: number): SlaStageState[] {
+export function slaOf(ticket: SlaTimes, now: number): SlaStageState[] {
   const clock = ticket.status === 'cancelled' ? (ticket.closedAt ?? now) : now;
   return SLA_STAGES.map((stage) => {
     const { dueAt, metAt } = stageTimes(ticket, stage);
