@@ -18,6 +18,14 @@ export const ADMIN_USERNAME = 'admin';
 /** The published password of the demo accounts: they exist only in the embedded demo (see README). */
 export const DEMO_PASSWORD = 'bluevalley-demo';
 export const DEMO_PREFIX = 'demo-';
+export const demoUsername = (role: Role): string => `${DEMO_PREFIX}${role}`;
+/** The demo patrol officer's plot: the site's first. */
+export const demoPlotOf = (plots: readonly { readonly id: string }[]): string | null => plots[0]?.id ?? null;
+
+/** The embedded demo: simulated devices on the embedded database (plain `npm start`). Only there do the demo accounts work. */
+export function isEmbeddedDemo(config: { readonly simulate: boolean; readonly database: { readonly url: string | null } }): boolean {
+  return config.simulate && config.database.url === null;
+}
 
 /** A logged-in request or socket. */
 export interface Principal {
@@ -271,12 +279,12 @@ export class AuthService {
     }
     if (opts.demo) {
       const existing = new Set((await this.repository.listUsers()).map((u) => u.username));
-      const missing = ROLES.filter((role) => !existing.has(`${DEMO_PREFIX}${role}`));
+      const missing = ROLES.filter((role) => !existing.has(demoUsername(role)));
       if (missing.length > 0) {
         const passwordHash = await hashPassword(DEMO_PASSWORD);
         for (const role of missing) {
           await this.repository.createUser({
-            username: `${DEMO_PREFIX}${role}`, displayName: `DEMO ${role}`, role, passwordHash, demo: true,
+            username: demoUsername(role), displayName: `DEMO ${role}`, role, passwordHash, demo: true,
             plotId: role === 'patrol-officer' ? opts.demoPlot : null,
           }, this.now()).catch((error: unknown) => { if (!(error instanceof UsernameTakenError)) throw error; });
         }

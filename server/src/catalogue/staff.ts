@@ -84,3 +84,23 @@ export function loadStaff(site: SiteIndex, file: URL | string = STAFF_FILE): Sta
   if (problems.length > 0) throw new StaffCatalogueError(problems);
   return { zones, staff, shifts };
 }
+
+/** The embedded demo's field accounts (server/src/auth/auth-service.ts creates their logins). */
+export interface DemoFieldAccounts { readonly technician: string; readonly patrolOfficer: string; readonly plotId: string | null }
+
+/**
+ * The roster with the embedded demo's field accounts on it, so that the tickets the simulated
+ * estate causes reach a demo login too (tickets go to roster usernames). Both are on duty
+ * round the clock: the technician with every skill, the patrol officer walking the first zone
+ * of their plot. They take their turn like anyone else: the least busy gets the next ticket.
+ */
+export function withDemoStaff(catalogue: StaffCatalogue, demo: DemoFieldAccounts): StaffCatalogue {
+  const zone = catalogue.zones.find((z) => z.plotId === demo.plotId);
+  const members: StaffMember[] = [
+    { username: demo.technician, name: 'Demo technician', nameZh: '演示技术员', role: 'technician', department: 'engineering', skills: [...SKILLS], zoneId: null, company: null, phone: '' },
+    ...(zone === undefined ? [] : [{ username: demo.patrolOfficer, name: 'Demo patrol officer', nameZh: '演示巡逻员', role: 'patrol-officer' as const, department: 'security' as const, skills: [], zoneId: zone.id, company: null, phone: '' }]),
+  ];
+  // From midnight to midnight: a shift that runs past midnight covers the whole day.
+  const roundTheClock = (username: string): Shift => ({ username, weekdays: [1, 2, 3, 4, 5, 6, 7], fromMinutes: 0, toMinutes: 0 });
+  return { zones: catalogue.zones, staff: [...catalogue.staff, ...members], shifts: [...catalogue.shifts, ...members.map((m) => roundTheClock(m.username))] };
+}

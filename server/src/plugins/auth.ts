@@ -4,7 +4,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { AuthRepository } from '../adapters/sql/auth-repository.ts';
-import { AuthService, sameSecret, type ClientInfo, type Principal } from '../auth/auth-service.ts';
+import { AuthService, demoPlotOf, isEmbeddedDemo, sameSecret, type ClientInfo, type Principal } from '../auth/auth-service.ts';
 import { isRole, type Access } from '../auth/roles.ts';
 import { AppError } from '../errors.ts';
 
@@ -126,8 +126,8 @@ export default fp(async (app) => {
     request.principal = found;
   });
 
-  const demo = app.config.simulate && app.config.database.url === null;
-  const boot = await service.bootstrap({ adminPassword: settings.adminPassword, demo, demoPlot: app.site.site.plots[0]?.id ?? null });
+  const demo = isEmbeddedDemo(app.config);
+  const boot = await service.bootstrap({ adminPassword: settings.adminPassword, demo, demoPlot: demoPlotOf(app.site.site.plots) });
   if (boot.generatedAdminPassword !== null) {
     // Printed once, outside the JSON log, for the person starting the server the first time.
     process.stdout.write([

@@ -2,8 +2,10 @@ import fp from 'fastify-plugin';
 import { AuthRepository } from '../adapters/sql/auth-repository.ts';
 import { TicketRepository } from '../adapters/sql/ticket-repository.ts';
 import { rooms, type Role } from '../auth/roles.ts';
-import { loadStaff } from '../catalogue/staff.ts';
+import { demoPlotOf, demoUsername, isEmbeddedDemo } from '../auth/auth-service.ts';
+import { loadStaff, withDemoStaff } from '../catalogue/staff.ts';
 import { CONFIDENTIAL_READERS, redactTicket, type Ticket } from '../domain/tickets/model.ts';
+import { ticketTitles } from '../domain/tickets/titles.ts';
 import type { PushedTicket } from '../push/events.ts';
 import { TicketService, type TicketNotice } from '../services/tickets.ts';
 
@@ -25,20 +27,24 @@ const SUPERVISOR_ROOMS = (['department-supervisor', 'cs-supervisor'] as const).m
  * roles (and the assignee) that may see them; the other rooms get them blanked.
  */
 export default fp(async (app) => {
-  const catalogue = loadStaff(app.site);
+  const staff = loadStaff(app.site);
+  const catalogue = isEmbeddedDemo(app.config)
+    ? withDemoStaff(staff, { technician: demoUsername('technician'), patrolOfficer: demoUsername('patrol-officer'), plotId: demoPlotOf(app.site.site.plots) })
+    : staff;
   const repository = new TicketRepository(app.database);
   await repository.seedStaff(catalogue);
 
   const pushTicket = (ticket: Ticket, send: (to: string[], except: string[], pushed: PushedTicket) => void, extra: string[] = []): void => {
     const audience = [...CONTROL_ROOMS, ...extra, ...(ticket.plotId === null ? [] : [rooms.plot(ticket.plotId)])];
     const assignee = ticket.assignee === null ? [] : [rooms.user(ticket.assignee)];
+    const shown: PushedTicket = { ...ticket, redacted: false, titles: ticketTitles(ticket, false) };
     if (!ticket.confidential) {
-      send([...audience, ...assignee], [], { ...ticket, redacted: false });
+      send([...audience, ...assignee], [], shown);
       return;
     }
     const full = [...CONFIDENTIAL_READERS.map((r: Role) => rooms.role(r)), ...assignee];
-    send(full, [], { ...ticket, redacted: false });
-    send(audience, full, { ...redactTicket(ticket, { username: '', role: null }), redacted: true });
+    send(full, [], shown);
+    send(audience, full, { ...redactTicket(ticket, { username: '', role: null }), redacted: true, titles: ticketTitles(ticket, true) });
   };
 
   const publish = (notice: TicketNotice): void => {

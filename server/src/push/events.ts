@@ -5,7 +5,7 @@
 import type { DeviceKind } from '../catalogue/kinds.ts';
 import type { MetricValue } from '../contract.ts';
 import type { AlarmState } from '../domain/alarms/alarm-state.ts';
-import type { Priority, TicketKind } from '../domain/alarms/rules.ts';
+import type { Priority, Text, TicketKind } from '../domain/alarms/rules.ts';
 import type { Escalation, Ticket, TicketEvent } from '../domain/tickets/model.ts';
 import type { PatrolRound } from '../domain/tickets/patrols.ts';
 
@@ -67,8 +67,8 @@ export interface AlarmView {
 /** What 'alarms:snapshot' answers: every alarm that is not normal, and the plots in flood mode. */
 export interface AlarmsSnapshot { alarms: AlarmView[]; flooding: string[] }
 
-/** A ticket as pushed: confidential details are blanked (redacted: true) for rooms that may not see them. */
-export type PushedTicket = Ticket & { redacted: boolean };
+/** A ticket as pushed: confidential details are blanked (redacted: true) for rooms that may not see them; `titles` as in TicketView. */
+export type PushedTicket = Ticket & { redacted: boolean; titles: Text | null };
 
 export interface ServerToClientEvents {
   /** Coalesced: the latest state of every device that changed since the previous frame. */

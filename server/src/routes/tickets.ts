@@ -11,6 +11,7 @@ import { addDays, atLocal } from '../domain/tickets/local-time.ts';
 import { CHECKLIST, ROUND_STATUSES, type PatrolRound } from '../domain/tickets/patrols.ts';
 import { isCallbackOverdue } from '../domain/tickets/reception.ts';
 import { slaOf } from '../domain/tickets/sla.ts';
+import { ticketTitles } from '../domain/tickets/titles.ts';
 import { AppError } from '../errors.ts';
 import type { CallbackView, Page, PatrolRecordView, PatrolRoundView, StaffView, TicketDetailView, TicketView } from './api-types.ts';
 
@@ -114,9 +115,10 @@ const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString()
 
 /** Tickets, callbacks, patrol rounds and staff: /api/tickets…, /api/callbacks…, /api/patrols…, /api/staff, /api/zones. */
 const ticketRoutes: FastifyPluginAsync = async (app) => {
-  const view = (ticket: Ticket, viewer: Actor): TicketView => ({
-    ...redactTicket(ticket, viewer), redacted: !maySeeDetails(ticket, viewer), sla: slaOf(ticket, app.clock.now()),
-  });
+  const view = (ticket: Ticket, viewer: Actor): TicketView => {
+    const redacted = !maySeeDetails(ticket, viewer);
+    return { ...redactTicket(ticket, viewer), redacted, titles: ticketTitles(ticket, redacted), sla: slaOf(ticket, app.clock.now()) };
+  };
 
   const filterOf = (q: ListQueryT) => ({
     ...(q.kind !== undefined && { kind: q.kind }),
@@ -223,7 +225,10 @@ const ticketRoutes: FastifyPluginAsync = async (app) => {
     for (const cb of list) {
       const ticket = await app.tickets.repository.require(cb.ticketId);
       const visible = maySeeDetails(ticket, viewer);
-      views.push({ ...cb, phone: visible ? cb.phone : '', note: visible ? cb.note : '', overdue: isCallbackOverdue(cb, now), ticketTitle: redactTicket(ticket, viewer).title });
+      views.push({
+        ...cb, phone: visible ? cb.phone : '', note: visible ? cb.note : '', overdue: isCallbackOverdue(cb, now),
+        ticketTitle: redactTicket(ticket, viewer).title, ticketTitles: ticketTitles(ticket, !visible),
+      });
     }
     return views;
   });

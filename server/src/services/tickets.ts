@@ -18,6 +18,7 @@ import {
 import { CHECKLIST, completeRound, isMissed, roundsAhead, startRound, type ChecklistResult, type PatrolRound } from '../domain/tickets/patrols.ts';
 import { callbackDueAt, completeCallback, letterDueAt, type Callback } from '../domain/tickets/reception.ts';
 import { DEPARTMENT_OF_KIND, dueEscalations, dueTimes, slaOf, type Supervisors } from '../domain/tickets/sla.ts';
+import { patrolFindingTitle } from '../domain/tickets/titles.ts';
 import { alarmLinked, applyCommand, escalate, faultReturned, type Change, type LifecyclePolicy, type TicketCommand } from '../domain/tickets/state-machine.ts';
 import { isUniqueViolation, type AlarmLink, type TicketDraft, type TicketRepository } from '../adapters/sql/ticket-repository.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -116,8 +117,8 @@ export class TicketService {
     };
   }
 
-  private async assigneeFor(kind: TicketKind, plotId: string | null, buildingId: string | null, deviceKind: DeviceKind | null, now: number): Promise<string | null> {
-    return chooseAssignee({ kind, plotId, buildingId, deviceKind }, { staff: this.staff.staff, zones: this.staff.zones, onDuty: this.onDuty(now), openTickets: await this.repo.openCounts() });
+  private async assigneeFor(kind: TicketKind, plotId: string | null, buildingId: string | null, deviceKind: DeviceKind | null, now: number, openTickets?: Map<string, number>): Promise<string | null> {
+    return chooseAssignee({ kind, plotId, buildingId, deviceKind }, { staff: this.staff.staff, zones: this.staff.zones, onDuty: this.onDuty(now), openTickets: openTickets ?? await this.repo.openCounts() });
   }
 
   private baseDraft(now: number, fields: Pick<TicketDraft, 'kind' | 'priority' | 'source' | 'title' | 'createdBy'> & Partial<TicketDraft>): TicketDraft {
@@ -291,23 +292,29 @@ export class TicketService {
     for (let attempt = 0; attempt < MAX_ATTACH_ATTEMPTS; attempt++) {
       const now = this.clock.now();
       try {
-        const open = await this.repo.openByRootCause(key);
+        // What a new ticket may need is asked for at once: one wait for the store instead of
+        // three in a row (the fault → ticket latency). Wasted, and cheap, when one is open already.
+        const [open, closed, openTickets] = await Promise.all([
+          this.repo.openByRootCause(key),
+          annunciated ? this.repo.closedSince(key, now - this.policy.reopenWindowMs) : undefined,
+          annunciated ? this.repo.openCounts() : undefined,
+        ]);
         if (open) {
           await this.attach(open, alarm);
           return;
         }
         if (!annunciated) return;
-        const closed = await this.repo.closedSince(key, now - this.policy.reopenWindowMs);
         if (closed) {
           const reopened = await this.commit(closed, faultReturned(closed, alarm.id, now));
           await this.repo.link(reopened.id, link, now);
           return;
         }
         const device = this.site.device(alarm.deviceId);
-        const assignee = await this.assigneeFor(alarm.ticket, alarm.plotId, alarm.buildingId, alarm.kind, now);
+        const assignee = await this.assigneeFor(alarm.ticket, alarm.plotId, alarm.buildingId, alarm.kind, now, openTickets);
         const draft = this.baseDraft(now, {
+          // The title in English as ever; views add it in both languages (domain/tickets/titles.ts).
           kind: alarm.ticket, priority: alarm.priority, source: 'alarm', title: alarm.title.en, createdBy: 'system',
-          description: [alarm.title.zh, alarm.message ?? (alarm.value === null ? '' : `value ${String(alarm.value)}`)].filter(Boolean).join('\n'),
+          description: alarm.message ?? (alarm.value === null ? '' : `value ${String(alarm.value)}`),
           plotId: alarm.plotId, buildingId: alarm.buildingId, unitId: device?.unitId ?? null, deviceId: alarm.deviceId,
           location: device?.name ?? alarm.deviceId, rootCauseKey: key, major: alarm.priority === 1,
           assignee, status: assignee === null ? 'open' : 'assigned',
@@ -436,8 +443,8 @@ export class TicketService {
       const place = zoneOf(this.staff.zones, zone?.plotId ?? null, null);
       const assignee = await this.assigneeFor(finding.kind, place?.plotId ?? null, null, null, now);
       const draft = this.baseDraft(now, {
-        kind: finding.kind, priority: finding.priority, source: 'patrol', title: `Patrol: ${finding.item.en}`, createdBy: actor.username,
-        description: `${finding.item.zh}\n${finding.note}`, plotId: zone?.plotId ?? null, location: `${zone?.name ?? round.zoneId}: ${finding.note}`,
+        kind: finding.kind, priority: finding.priority, source: 'patrol', title: patrolFindingTitle(finding.item).en, createdBy: actor.username,
+        description: finding.note, plotId: zone?.plotId ?? null, location: `${zone?.name ?? round.zoneId}: ${finding.note}`,
         major: finding.major, assignee, status: assignee === null ? 'open' : 'assigned',
       });
       const ticket = await this.afterCreate(await this.repo.insert(draft, this.createEvent(draft)));
