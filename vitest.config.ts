@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 
 // One runner for every suite. Browser-free unit and component tests run in
@@ -7,9 +7,13 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 export default defineConfig({
   plugins: [svelte()],
   test: {
-    include: ['test/**/*.test.ts', 'web/src/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    projects: [
+      { extends: true, test: { name: 'node', include: ['test/**/*.test.ts', 'web/src/**/*.test.ts'], exclude: [...configDefaults.exclude, 'web/src/**/*.dom.test.ts'] } },
+      // Component tests (*.dom.test.ts) mount Svelte components in jsdom, with Svelte's browser build.
+      { extends: true, resolve: { conditions: ['browser'] }, test: { name: 'dom', include: ['web/src/**/*.dom.test.ts'], environment: 'jsdom' } },
+    ],
   },
 });

@@ -13,7 +13,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/app.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM = process.env.TEST_CHROMIUM || '/usr/bin/chromium';
 const PASSWORD = 'alarm list browser passphrase';
 const MINUTE = 60_000;
 const HYDRANT_LOW = 'HY-A-03:hydrant.pressure-low';

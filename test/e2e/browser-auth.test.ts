@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UserView } from '../../server/src/routes/api-types.ts';
 import { startTestServer, type TestServer } from '../support/app.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM = process.env.TEST_CHROMIUM || '/usr/bin/chromium';
 const XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
 const PASSWORD = 'browser test passphrase';
 
@@ -71,7 +71,8 @@ describe.skipIf(!existsSync(CHROMIUM))('web app login in the browser (Chromium)'
 
   it('logs out back to the login page', async () => {
     await page.getByRole('button', { name: 'Log out' }).click();
-    await expect(page.locator('[role=status]').first().textContent()).resolves.toContain('logged out');
+    // The app stays until the server has ended the session: wait for the login page's note.
+    await expect.poll(() => page.locator('[role=status]').first().textContent(), { timeout: 10_000 }).toContain('logged out');
   });
 
   it('goes back to the login page, saying the session expired, when the server ends the session', async () => {

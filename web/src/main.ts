@@ -14,6 +14,7 @@ import { AlarmStore } from './lib/alarms.svelte.ts';
 import { linkAlarms } from './lib/alarms-link.ts';
 import { MyTickets } from './lib/my-tickets.svelte.ts';
 import { ReceptionStore } from './lib/reception.svelte.ts';
+import { ReportsStore } from './lib/reports.svelte.ts';
 import { browserLocation, Router, routesFor } from './lib/router.svelte.ts';
 import { SiteStore } from './lib/site-store.svelte.ts';
 import { TrendsStore } from './lib/trends.svelte.ts';
@@ -35,6 +36,7 @@ const me = () => (session.state.kind === 'active' ? session.state.view.user : nu
 const myTickets = new MyTickets(fetchFn, () => me()?.username ?? null, () => sound.ticket());
 const reception = new ReceptionStore(fetchFn);
 const users = new UsersStore(fetchFn);
+const reports = new ReportsStore(fetchFn);
 const mayUse = (id: string) => { const user = me(); return user !== null && routesFor(user.role).some((route) => route.id === id); };
 
 connection.networkChanged(navigator.onLine);
@@ -59,6 +61,7 @@ setInterval(() => { if (socket.connected) void alarms.fetchKpis(); }, 60_000);
 socket.on('connect_error', (error) => {
   if (error.message === 'UNAUTHENTICATED' || error.message === 'SESSION_EXPIRED') void session.check();
 });
+router.follow(session);
 session.subscribe((state) => {
   if (state.kind === 'active') {
     socket.connect();
@@ -72,4 +75,4 @@ health.poll();
 
 const target = document.getElementById('app');
 if (!target) throw new Error('index.html has no #app element');
-mount(Gate, { target, props: { session, app: { i18n, site, live, connection, health, router, trends, alarms, sound, myTickets, reception, users } } });
+mount(Gate, { target, props: { session, app: { i18n, site, live, connection, health, router, trends, alarms, sound, myTickets, reception, users, reports } } });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AlarmView } from '../../../server/src/push/events.ts';
-import { AlarmStore, groupAlarms, listedAlarms, worstAlarmByBuilding } from './alarms.svelte.ts';
+import { alarmsAt, AlarmStore, groupAlarms, listedAlarms, worstAlarmByBuilding, worstAlarmByDevice } from './alarms.svelte.ts';
 
 function alarm(id: string, over: Partial<AlarmView> = {}): AlarmView {
   return {
@@ -64,6 +64,39 @@ describe('worstAlarmByBuilding', () => {
   });
 });
 
+describe('worstAlarmByDevice', () => {
+  it("keeps each device's highest listed priority, blinking while any is unacknowledged", () => {
+    const worst = worstAlarmByDevice([
+      alarm('HY-A-03:low', { priority: 2, state: 'ack' }),
+      alarm('HY-A-03:freeze', { priority: 3 }),
+      alarm('BP-A-1:dry', { priority: 1, annunciated: false }),
+    ]);
+    expect(Object.fromEntries(worst)).toEqual({ 'HY-A-03': { priority: 2, unacknowledged: true } });
+  });
+});
+
+describe('alarmsAt', () => {
+  const all = [
+    alarm('EL-A-01-1:fault', { priority: 2, buildingId: 'A-01' }),
+    alarm('EL-A-01-2:fault', { priority: 1, buildingId: 'A-01', annunciated: false, shelved: { by: 'op', at: 1, until: 2, reason: 'r' } }),
+    alarm('EL-A-01-2:door', { priority: 3, buildingId: 'A-01' }),
+    alarm('EL-A-01-1:old', { buildingId: 'A-01', state: 'normal', annunciated: false }),
+    alarm('EL-A-02-1:fault', { buildingId: 'A-02' }),
+    alarm('HY-A-03:low', { buildingId: null, plotId: 'A' }),
+    alarm('HY-B-01:low', { buildingId: null, plotId: 'B' }),
+  ];
+
+  it("lists a building's alarms that are not normal, listed ones first in the list's order, then the shelved", () => {
+    expect(alarmsAt(all, { kind: 'building', id: 'A-01' }).map((a) => a.id)).toEqual(['EL-A-01-1:fault', 'EL-A-01-2:door', 'EL-A-01-2:fault']);
+  });
+
+  it("lists one device's alarms, and a plot's alarms outside its buildings", () => {
+    expect(alarmsAt(all, { kind: 'device', id: 'EL-A-01-2' }).map((a) => a.id)).toEqual(['EL-A-01-2:door', 'EL-A-01-2:fault']);
+    expect(alarmsAt(all, { kind: 'plot', id: 'A' }).map((a) => a.id)).toEqual(['HY-A-03:low']);
+    expect(alarmsAt(all, { kind: 'device', id: 'EL-C-01-1' })).toEqual([]);
+  });
+});
+
 describe('AlarmStore', () => {
   it('applies changes, drops alarms that return to normal and sounds only for alarms that newly need acknowledging', () => {
     const sounded: string[] = [];
@@ -92,5 +125,26 @@ describe('AlarmStore', () => {
     answer = Response.json({ code: 'SHELVE_REASON_REQUIRED', message: 'needs a reason' }, { status: 400 });
     await expect(store.shelve('x', ' ', 60)).resolves.toEqual({ ok: false, code: 'SHELVE_REASON_REQUIRED', message: 'needs a reason' });
     expect(JSON.parse(String(calls[1]!.init?.body))).toEqual({ reason: ' ', minutes: 60 });
+  });
+
+  it('acknowledges with a trimmed comment (none when blank) and unshelves', async () => {
+    const calls: { url: string; body: unknown }[] = [];
+    const answers = [alarm('x', { state: 'ack' }), alarm('x', { state: 'ack' }), alarm('x', { state: 'ack', shelved: null, annunciated: true })];
+    const store = new AlarmStore(async (url, init) => { calls.push({ url, body: JSON.parse(String(init?.body)) }); return Response.json(answers.shift()); });
+    store.replaceAll({ alarms: [alarm('x', { shelved: { by: 'op', at: 1, until: 2, reason: 'r' }, annunciated: false })], flooding: [] });
+    await store.acknowledge('x', '  pump room checked ');
+    await store.acknowledge('x', '   ');
+    await expect(store.unshelve('x')).resolves.toEqual({ ok: true });
+    expect(calls).toEqual([
+      { url: '/api/alarms/x/ack', body: { comment: 'pump room checked' } },
+      { url: '/api/alarms/x/ack', body: {} },
+      { url: '/api/alarms/x/unshelve', body: {} },
+    ]);
+    expect(store.alarms.get('x')!.shelved).toBeNull();
+  });
+
+  it('reports a network failure as NETWORK', async () => {
+    const store = new AlarmStore(async () => { throw new TypeError('Failed to fetch'); });
+    await expect(store.unshelve('x')).resolves.toEqual({ ok: false, code: 'NETWORK', message: 'Failed to fetch' });
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The control room's alarm list: every alarm that is not normal, kept live
  * from 'alarms:snapshot' (on each connect) and 'alarms:changed', the plots in
- * flood mode, the KPI line, and the acknowledge / shelve actions.
+ * flood mode, the KPI line, and the acknowledge / shelve / unshelve actions.
  *
  * The ordering and grouping are pure functions so that they are tested alone.
  */
@@ -67,20 +67,47 @@ export function groupAlarms(all: Iterable<AlarmView>, flooding: ReadonlySet<stri
   return groups;
 }
 
-export interface BuildingAlarm { readonly priority: Priority; readonly unacknowledged: boolean }
+/** The worst listed alarm of a building or device: what colours it on the map. */
+export interface WorstAlarm { readonly priority: Priority; readonly unacknowledged: boolean }
 
-/** The worst listed alarm of each building (lowest priority number; any unacknowledged one makes it blink). */
-export function worstAlarmByBuilding(alarms: Iterable<AlarmView>): Map<string, BuildingAlarm> {
-  const worst = new Map<string, BuildingAlarm>();
+/** The worst listed alarm per key (lowest priority number; any unacknowledged one makes it blink). */
+function worstBy(alarms: Iterable<AlarmView>, keyOf: (alarm: AlarmView) => string | null): Map<string, WorstAlarm> {
+  const worst = new Map<string, WorstAlarm>();
   for (const alarm of alarms) {
-    if (!alarm.annunciated || alarm.buildingId === null) continue;
-    const seen = worst.get(alarm.buildingId);
-    worst.set(alarm.buildingId, {
+    const key = keyOf(alarm);
+    if (!alarm.annunciated || key === null) continue;
+    const seen = worst.get(key);
+    worst.set(key, {
       priority: seen ? (Math.min(seen.priority, alarm.priority) as Priority) : alarm.priority,
       unacknowledged: (seen?.unacknowledged ?? false) || isUnacknowledged(alarm),
     });
   }
   return worst;
+}
+
+export const worstAlarmByBuilding = (alarms: Iterable<AlarmView>): Map<string, WorstAlarm> => worstBy(alarms, (a) => a.buildingId);
+export const worstAlarmByDevice = (alarms: Iterable<AlarmView>): Map<string, WorstAlarm> => worstBy(alarms, (a) => a.deviceId);
+
+/** What a map panel shows alarms for: one device, one building, or a plot outside its buildings. */
+export type AlarmPlace = { readonly kind: 'device' | 'building' | 'plot'; readonly id: string };
+
+function isAt(alarm: AlarmView, place: AlarmPlace): boolean {
+  switch (place.kind) {
+    case 'device': return alarm.deviceId === place.id;
+    case 'building': return alarm.buildingId === place.id;
+    case 'plot': return alarm.plotId === place.id && alarm.buildingId === null;
+  }
+}
+
+/**
+ * Every alarm at a place that is not normal, in the list's order: the
+ * annunciated ones first, then those shelved, suppressed or out of service,
+ * which the list hides but the map's panels show so that they can be unshelved.
+ */
+export function alarmsAt(alarms: Iterable<AlarmView>, place: AlarmPlace): AlarmView[] {
+  return [...alarms]
+    .filter((a) => a.state !== 'normal' && isAt(a, place))
+    .sort((a, b) => Number(b.annunciated) - Number(a.annunciated) || compareAlarms(a, b));
 }
 
 /** Shelving durations offered in the list, minutes. */
@@ -98,7 +125,8 @@ export class AlarmStore {
   loaded = $state(false);
 
   readonly groups: AlarmGroup[] = $derived(groupAlarms(this.alarms.values(), this.flooding));
-  readonly byBuilding: Map<string, BuildingAlarm> = $derived(worstAlarmByBuilding(this.alarms.values()));
+  readonly byBuilding: Map<string, WorstAlarm> = $derived(worstAlarmByBuilding(this.alarms.values()));
+  readonly byDevice: Map<string, WorstAlarm> = $derived(worstAlarmByDevice(this.alarms.values()));
 
   readonly #fetch: FetchFn;
   readonly #onNewAlarm: (alarm: AlarmView) => void;
@@ -144,15 +172,20 @@ export class AlarmStore {
     }
   }
 
-  acknowledge(id: string): Promise<ActionResult> {
-    return this.#post(id, 'ack', {});
+  /** A blank comment is left out: the server keeps none. */
+  acknowledge(id: string, comment = ''): Promise<ActionResult> {
+    return this.#post(id, 'ack', comment.trim() === '' ? {} : { comment: comment.trim() });
   }
 
   shelve(id: string, reason: string, minutes: number): Promise<ActionResult> {
     return this.#post(id, 'shelve', { reason, minutes });
   }
 
-  async #post(id: string, action: 'ack' | 'shelve', body: object): Promise<ActionResult> {
+  unshelve(id: string): Promise<ActionResult> {
+    return this.#post(id, 'unshelve', {});
+  }
+
+  async #post(id: string, action: 'ack' | 'shelve' | 'unshelve', body: object): Promise<ActionResult> {
     let response: Response;
     try {
       response = await this.#fetch(`/api/alarms/${encodeURIComponent(id)}/${action}`, {

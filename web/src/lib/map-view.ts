@@ -1,9 +1,15 @@
 /**
  * Zoom and pan of the site map as pure functions on the SVG viewBox. The
  * view never leaves the site and never shows more than all of it; the
- * overview is the whole site.
+ * overview is the whole site. Every map of the site (the control room's, a
+ * ticket's location) frames itself with these.
  */
 export interface View { readonly x: number; readonly y: number; readonly w: number; readonly h: number }
+
+/** An outline or a polyline as the SVG points attribute. */
+export function points(outline: readonly (readonly [number, number])[]): string {
+  return outline.map(([x, y]) => `${x},${y}`).join(' ');
+}
 
 export const MAX_ZOOM = 10;
 /** One key press or button click zooms by this factor; one arrow press pans this share of the view. */
@@ -41,6 +47,23 @@ export function zoomAt(view: View, size: { w: number; h: number }, factor: numbe
 /** Moves the view by (dx, dy) site units. */
 export function panBy(view: View, size: { w: number; h: number }, dx: number, dy: number): View {
   return clamp({ ...view, x: view.x + dx, y: view.y + dy }, size);
+}
+
+/** A building's id label: as large as fits its footprint, at most 4.5 glyph units (`u`). */
+export function labelSize(footprint: { w: number; h: number }, u: number): number {
+  return Math.min(footprint.w * 0.3, footprint.h * 0.55, u * 4.5);
+}
+
+/**
+ * The view centred on `box` (a building's footprint, a device's spot) with
+ * at least `margin` site units around it, `aspect` (width / height) wide, as
+ * close as MAX_ZOOM allows and never outside the site.
+ */
+export function viewAround(size: { w: number; h: number }, box: View, margin: number, aspect = size.w / size.h): View {
+  const needed = Math.max(box.w + 2 * margin, (box.h + 2 * margin) * aspect, size.w / MAX_ZOOM);
+  const w = Math.min(needed, size.w, size.h * aspect);
+  const h = w / aspect;
+  return clamp({ x: box.x + box.w / 2 - w / 2, y: box.y + box.h / 2 - h / 2, w, h }, size);
 }
 
 export function viewBox(view: View): string {

@@ -8,7 +8,7 @@ function ticket(id: number, over: Partial<TicketView> = {}): TicketView {
     plotId: 'A', buildingId: 'A-01', unitId: null, deviceId: null, location: '', rootCauseKey: null, assignee: 'tech', createdBy: 'x',
     createdAt: 0, updatedAt: 0, acknowledgedAt: null, onSiteAt: null, resolvedAt: null, closedAt: null, dueAcknowledgeAt: 0, dueOnSiteAt: 0,
     dueResolveAt: 1000, neededBy: null, callbackPhone: null, letterDueAt: null, handedOverAt: null, handedOverTo: null, reply: null,
-    repliedBy: null, repliedAt: null, escalations: [], reopenCount: 0, version: 1, redacted: false, sla: [],
+    repliedBy: null, repliedAt: null, escalations: [], reopenCount: 0, version: 1, redacted: false, titles: null, sla: [],
     ...over,
   };
 }

@@ -43,8 +43,80 @@ export function isPendingLetter(ticket: Pick<TicketView, 'source' | 'letterDueAt
     && ticket.status !== 'closed' && ticket.status !== 'cancelled';
 }
 
+export const INTAKE_SOURCES = ['phone', 'walk-in', 'letter'] as const;
+export type IntakeSource = (typeof INTAKE_SOURCES)[number];
+
+/** The server's callbackPhone pattern (server/src/routes/tickets.ts), checked before sending. */
+export const PHONE_PATTERN = /^[0-9+() -]{3,32}$/;
+
+/** What stops the intake form from being sent, in the form's order. */
+export type IntakeProblem = 'buildingRequired' | 'unknownBuilding' | 'unknownUnit' | 'titleRequired' | 'badPhone';
+
+export interface IntakeFields {
+  building: string;
+  unit: string;
+  title: string;
+  callbackPhone: string;
+}
+
+export function intakeProblems(fields: IntakeFields, room: RoomCheck | null): IntakeProblem[] {
+  const problems: IntakeProblem[] = [];
+  if (room === null) problems.push('buildingRequired');
+  else if (!room.ok) problems.push(room.error);
+  if (fields.title.trim() === '') problems.push('titleRequired');
+  const phone = fields.callbackPhone.trim();
+  if (phone !== '' && !PHONE_PATTERN.test(phone)) problems.push('badPhone');
+  return problems;
+}
+
+/**
+ * The intake form as it is being filled in: the room is looked up as the
+ * building and unit are typed, and the problems are known before sending.
+ */
+export class IntakeDraft {
+  source = $state<IntakeSource>('phone');
+  building = $state('');
+  unit = $state('');
+  location = $state('');
+  title = $state('');
+  description = $state('');
+  /** datetime-local text, or '' */
+  neededBy = $state('');
+  callbackPhone = $state('');
+
+  /** null until a building is typed. */
+  readonly room: RoomCheck | null = $derived.by(() => (this.building.trim() === '' ? null : checkRoom(this.#buildings(), this.building, this.unit)));
+  readonly problems: IntakeProblem[] = $derived(intakeProblems(this, this.room));
+
+  readonly #buildings: () => readonly Building[];
+
+  constructor(buildings: () => readonly Building[]) {
+    this.#buildings = buildings;
+  }
+
+  /** What to send, or null while there are problems. */
+  toForm(): IntakeForm | null {
+    const room = this.room;
+    if (this.problems.length > 0 || room === null || !room.ok) return null;
+    return {
+      source: this.source, buildingId: room.buildingId, plotId: room.plotId, room: room.room, location: this.location,
+      title: this.title, description: this.description, neededBy: this.neededBy, callbackPhone: this.callbackPhone,
+    };
+  }
+
+  /** After a ticket is taken: the source and building stay (the next call is often from the same place), the rest clears. */
+  clear(): void {
+    this.unit = '';
+    this.location = '';
+    this.title = '';
+    this.description = '';
+    this.neededBy = '';
+    this.callbackPhone = '';
+  }
+}
+
 export interface IntakeForm {
-  source: 'phone' | 'walk-in' | 'letter';
+  source: IntakeSource;
   buildingId: string;
   plotId: string;
   room: string | null;

@@ -2,16 +2,20 @@
  * Hash routing between the app's views: a small typed table, the current
  * route as state. Views are added by adding a row. Unknown hashes fall back
  * to the first route (the control room), so an old bookmark still opens.
+ * Each role lands on its own main view when its session begins.
  */
 import { ANY_ROLE, LIVE_DEVICE_ROLES } from '../../../server/src/auth/roles.ts';
 import type { Role } from '../../../server/src/auth/roles.ts';
 import type { MessageKey } from './i18n.svelte.ts';
+import type { SessionState } from './session.svelte.ts';
 
 /** `roles`: who sees the view in the nav and may open it (the server checks every request anyway). */
 export const ROUTES = [
   { id: 'control-room', hash: '#/', label: 'nav.controlRoom', roles: LIVE_DEVICE_ROLES },
   // The roles of TREND_ROLES in server/src/routes/trends.ts (not imported: that file is server code).
   { id: 'trends', hash: '#/trends', label: 'nav.trends', roles: ['manager', 'admin', 'operator', 'department-supervisor', 'cs-supervisor'] },
+  // The roles of REPORT_ROLES in server/src/routes/reports.ts.
+  { id: 'reports', hash: '#/reports', label: 'nav.reports', roles: ['manager', 'department-supervisor', 'cs-supervisor', 'admin'] },
   { id: 'my-tickets', hash: '#/my-tickets', label: 'nav.myTickets', roles: ['technician', 'patrol-officer'] },
   { id: 'reception', hash: '#/reception', label: 'nav.reception', roles: ['reception', 'cs-supervisor', 'operator', 'admin'] },
   { id: 'users', hash: '#/users', label: 'nav.users', roles: ['admin'] },
@@ -36,6 +40,21 @@ export function allowedRoute(route: Route, role: Role): Route {
 
 export type RouteId = (typeof ROUTES)[number]['id'];
 export type Route = (typeof ROUTES)[number];
+
+/** Each role's main view: where it lands after logging in. */
+export const HOME_ROUTES: Readonly<Record<Role, RouteId>> = {
+  operator: 'control-room',
+  'department-supervisor': 'control-room',
+  'cs-supervisor': 'control-room',
+  admin: 'control-room',
+  reception: 'reception',
+  technician: 'my-tickets',
+  'patrol-officer': 'my-tickets',
+  manager: 'trends',
+};
+
+/** How a session began: logging in on the login page, or restored from the cookie (a reload, a new tab). */
+export type SessionStart = 'login' | 'restored';
 
 /** The route a location hash names ('', '#' and '#/' are the first one). */
 export function routeFor(hash: string): Route {
@@ -77,6 +96,23 @@ export class Router {
     const route = ROUTES.find((r) => r.id === id) ?? ROUTES[0];
     this.current = route;
     if (routeFor(this.#location.hash) !== route) this.#location.set(route.hash);
+  }
+
+  /**
+   * A session began. After logging in, the role's main view; a restored session keeps the
+   * view its address names (a reload stays put), and an address naming none is the main view too.
+   */
+  land(role: Role, how: SessionStart): void {
+    if (how === 'login' || this.#location.hash === '' || this.#location.hash === '#') this.go(HOME_ROUTES[role]);
+  }
+
+  /** Lands the user as each session begins (from the login page: 'login'; from checking the cookie: 'restored'). Returns the unsubscribe. */
+  follow(session: { readonly state: SessionState; subscribe(listener: (state: SessionState) => void): () => void }): () => void {
+    let before = session.state.kind;
+    return session.subscribe((state) => {
+      if (state.kind === 'active' && before !== 'active') this.land(state.view.user.role, before === 'anonymous' ? 'login' : 'restored');
+      before = state.kind;
+    });
   }
 
   stop(): void {

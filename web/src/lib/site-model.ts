@@ -3,7 +3,7 @@
  * and which devices get their own marker. Built once per site load.
  */
 import type { DeviceKind } from '../../../server/src/catalogue/kinds.ts';
-import type { Device } from '../../../server/src/catalogue/types.ts';
+import type { Building, Device } from '../../../server/src/catalogue/types.ts';
 import type { SiteView } from '../../../server/src/routes/api-types.ts';
 
 /** Kinds drawn as their own map marker; every other device rolls up into its building. */
@@ -83,4 +83,33 @@ export function buildSiteModel(site: SiteView, devices: readonly Device[]): Site
     byPlotOutsideBuildings,
     markers: spreadColocated(onMap, markerUnit(site) * 3.6),
   };
+}
+
+/** Where something is, as a ticket names it: any of plot, building and device. */
+export interface Where { readonly plotId: string | null; readonly buildingId: string | null; readonly deviceId: string | null }
+
+export interface Place {
+  readonly plotId: string | null;
+  readonly building: Building | null;
+  readonly device: Device | null;
+  /** What to frame on a map: the building's footprint, else the device's spot, else the plot's bounds; null when nothing is known. */
+  readonly box: { readonly x: number; readonly y: number; readonly w: number; readonly h: number } | null;
+}
+
+/** A ticket's (or alarm's) place on the site's map; a device's own building and plot win over what else it names. */
+export function placeOf(model: SiteModel, where: Where): Place {
+  const device = where.deviceId === null ? null : model.devices.get(where.deviceId) ?? null;
+  const buildingId = device?.buildingId ?? where.buildingId;
+  const building = buildingId === null ? null : model.site.buildings.find((b) => b.id === buildingId) ?? null;
+  const plotId = device?.plotId ?? building?.plotId ?? where.plotId;
+  const plot = plotId === null ? undefined : model.site.plots.find((p) => p.id === plotId);
+  let box: Place['box'] = null;
+  if (building) box = building.footprint;
+  else if (device) box = { x: device.position[0], y: device.position[1], w: 0, h: 0 };
+  else if (plot) {
+    const xs = plot.outline.map((p) => p[0]);
+    const ys = plot.outline.map((p) => p[1]);
+    box = { x: Math.min(...xs), y: Math.min(...ys), w: Math.max(...xs) - Math.min(...xs), h: Math.max(...ys) - Math.min(...ys) };
+  }
+  return { plotId: plotId ?? null, building, device, box };
 }
