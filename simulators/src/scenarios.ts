@@ -5,8 +5,6 @@
  * `npm run sim -- --scenario <id>` injects into a live fleet.
  *
  * Detection times are event time from the fault's start to the alarm.
- * `pendingRule` marks a scenario whose rule the engine does not have yet: it
- * is simulated, but claims no alarm.
  */
 import type { DeviceKind } from '../../server/src/catalogue/kinds.ts';
 import type { RejectReason } from '../../server/src/domain/ingest-validation.ts';
@@ -40,8 +38,6 @@ export interface Expectation {
   readonly suppressesOthers?: boolean;
   /** Dead-letter reasons ingest must give the scenario's bad messages. */
   readonly deadLetters?: readonly RejectReason[];
-  /** The rule that would catch this, not in the engine yet: nothing is claimed. */
-  readonly pendingRule?: string;
   /** How long to watch after the start (default: the longest detection time). */
   readonly observeMs?: number;
 }
