@@ -1,9 +1,10 @@
 /**
- * `npm run bench [-- --quick] [-- --json] [-- --engine embedded|real|both] [-- --profile] [-- --only ingest,latency,load,soak,trends]`
+ * `npm run bench [-- --quick] [-- --json] [-- --engine embedded|real|both] [-- --profile] [-- --only ingest,latency,load,soak,trends,engine]`
  *
  * Measures the product as built (see README "Benchmarks"): ingest, alarm (or
  * push) latency, trend queries, event-loop stalls at normal load and memory
- * over a soak. Prints a table (or, with --json, one JSON object on stdout) and
+ * over a soak, and the alarm engine's own cost per reading (in process, once
+ * for both engines). Prints a table (or, with --json, one JSON object on stdout) and
  * saves the JSON to bench-results/<timestamp>.json. Progress goes to stderr.
  * Every phase is bounded; children are killed on the way out, whatever happens.
  */
@@ -12,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { summariseProfileFile, type ProfileSummary } from './cpu-profile.ts';
+import { measureEngineCost, type EngineCostResult } from './engine-cost.ts';
 import { measureNormalLoad, soak, type NormalLoadResult, type SoakResult } from './fleet-load.ts';
 import { runIngest, type IngestResult } from './ingest.ts';
 import { openProber, type LatencyResult } from './latency.ts';
@@ -21,7 +23,7 @@ import { round1, sleep } from './stats.ts';
 import { formatReport } from './report.ts';
 import { runTrends, type TrendResult } from './trends.ts';
 
-const PHASES = ['ingest', 'latency', 'load', 'soak', 'trends'] as const;
+const PHASES = ['ingest', 'latency', 'load', 'soak', 'trends', 'engine'] as const;
 type Phase = (typeof PHASES)[number];
 
 export interface BenchOptions {
@@ -73,6 +75,7 @@ export function planFor(quick: boolean) {
       normalLoad: { speeds: [1], durationMs: 5_000 },
       soak: { speed: 10, durationMs: 15_000, sampleMs: 1_000 },
       trends: { days: 2, deviceRuns: 50, plotRuns: 20 },
+      engineHours: 6,
       limitMs: 12 * 60_000,
     }
     : {
@@ -81,6 +84,7 @@ export function planFor(quick: boolean) {
       normalLoad: { speeds: [1, 60], durationMs: 30_000 },
       soak: { speed: 10, durationMs: 10 * 60_000, sampleMs: 5_000 },
       trends: { days: 90, deviceRuns: 50, plotRuns: 20 },
+      engineHours: 48,
       limitMs: 90 * 60_000,
     };
 }
@@ -255,22 +259,42 @@ async function main(): Promise<void> {
   // Other work on this machine skews every figure: the load averages are saved with them.
   const loadAtStart = os.loadavg().map(round1);
   const runId = startedAt.toISOString().replace(/[:.]/g, '-');
+  let engineCost: EngineCostResult | null = null;
+  let engineCostError: string | null = null;
+  if (options.phases.includes('engine')) {
+    log(`alarm engine cost over ${plan.engineHours} simulated hours of the estate…`);
+    try {
+      engineCost = measureEngineCost({ hours: plan.engineHours }, log);
+      log(`  engine: ${engineCost.usPerMessage} µs a message (worst hour ${engineCost.usPerMessageWorstHour})`);
+    } catch (error) {
+      engineCostError = error instanceof Error ? error.message : String(error);
+      log(`engine FAILED: ${engineCostError}`);
+    }
+  }
   const results: EngineResult[] = [];
-  for (const engine of options.engines) results.push(await runEngine(engine, options, runId, log));
+  if (options.phases.some((p) => p !== 'engine')) {
+    for (const engine of options.engines) results.push(await runEngine(engine, options, runId, log));
+  }
 
-  const primary = results.find((r) => r.engine === 'real') ?? results[0]!;
+  const primary = results.find((r) => r.engine === 'real') ?? results[0];
   const output = {
     started_at: startedAt.toISOString(),
     mode: options.quick ? 'quick' : 'full',
-    engine: primary.engine,
-    ...headline(primary),
+    engine: primary?.engine ?? null,
+    ...(primary && headline(primary)),
+    alarm_engine_us_per_reading: engineCost && { mean: engineCost.usPerMessage, worst_hour: engineCost.usPerMessageWorstHour, messages: engineCost.readings + engineCost.statuses, simulated_hours: engineCost.simulatedHours, snapshot_mb: engineCost.snapshotMb },
     by_engine: Object.fromEntries(results.map((r) => [r.engine, { headline: headline(r), details: r }])),
     machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? 'unknown', node: process.version, load_avg_at_start: loadAtStart, load_avg_at_end: os.loadavg().map(round1) },
   };
   await mkdir(RESULTS_DIR, { recursive: true });
   const file = path.join(RESULTS_DIR, `${runId}.json`);
   await writeFile(file, `${JSON.stringify(output, null, 2)}\n`);
-  const table = formatReport(results, options.quick);
+  const table = [
+    formatReport(results, options.quick),
+    ...(engineCost ? [`\nAlarm engine (in process, whole estate, ${engineCost.simulatedHours} simulated hours): ${engineCost.usPerMessage} µs a message on average, ` +
+      `${engineCost.usPerMessageWorstHour} µs in the slowest hour; ${engineCost.readings} readings + ${engineCost.statuses} statuses, ${engineCost.alarmsRaised} alarms raised, snapshot ${engineCost.snapshotMb} MB`] : []),
+    ...(engineCostError ? [`!! engine failed: ${engineCostError}`] : []),
+  ].join('\n');
   if (options.json) {
     console.error(table);
     console.error(`saved ${path.relative(process.cwd(), file)}`);
@@ -279,7 +303,7 @@ async function main(): Promise<void> {
     console.log(table);
     console.log(`saved ${path.relative(process.cwd(), file)}`);
   }
-  const failed = results.some((r) => Object.keys(r.errors).length > 0);
+  const failed = engineCostError !== null || results.some((r) => Object.keys(r.errors).length > 0);
   process.exit(failed ? 1 : 0);
 }
 
