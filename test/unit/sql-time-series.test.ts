@@ -158,6 +158,26 @@ for (const { engine, open } of TEST_ENGINES) {
       expect(await rows(sql`select hour from rollup_dirty_hours where hour < ${new Date(T).toISOString()}::timestamptz`)).toEqual([]);
     });
 
+    it('marks an open hour once, again at every write from a minute before it ends, and rolls it up only a minute after', async () => {
+      const hour = T + DAY + 5 * HOUR;
+      let now = hour + 10 * MINUTE;
+      const store = new SqlTimeSeriesStore(test.database, { clock: { now: () => now } });
+      const gen = async () => (await rows<{ gen: number }>(sql`select gen::int as gen from rollup_dirty_hours where hour = ${new Date(hour).toISOString()}::timestamptz`))[0]?.gen;
+      await store.write([reading('open-1', hour + MINUTE, 1, { kw: 1 })]);
+      await store.write([reading('open-1', hour + 2 * MINUTE, 2, { kw: 2 })]);
+      expect(await gen()).toBe(1);
+      now = hour + HOUR - 30_000;
+      await store.write([reading('open-1', hour + 3 * MINUTE, 3, { kw: 3 })]);
+      expect(await gen()).toBe(2);
+      now = hour + HOUR + 30_000;
+      await store.refresh();
+      expect(await gen()).toBe(2);
+      now = hour + HOUR + 2 * MINUTE;
+      await store.refresh();
+      expect(await gen()).toBeUndefined();
+      expect(values(await store.range({ deviceId: 'open-1', metric: 'kw', agg: 'sum', from: hour, to: hour + HOUR, everyMs: HOUR }))).toEqual([6]);
+    });
+
     it('adds a first-seen device to latest_readings in the write, and newer values behind it', async () => {
       const store = new SqlTimeSeriesStore(test.database);
       await store.write([reading('lt', T, 1, { kw: 1 })]);

@@ -23,24 +23,26 @@
  *
  * Write path: one statement per 1,000 readings stores them, marks the hours
  * they touch dirty (for every device when the hour is recent or the batch is
- * large, else per device) and adds a `latest_readings` row for a device seen
- * for the first time. Newer latest values are kept in memory and written
- * behind, every 5 s, at most once per device whatever the message rate
- * (upserted in the write statement they cost about 40 % of its throughput on
- * both engines; written every second, 20–40 % at tens of thousands of
- * readings a second). latest() on
- * this instance writes them first; after a crash, the last 5 s of values are
- * missing from it until each device reports again.
+ * large, else per device; an open hour once) and adds a `latest_readings`
+ * row for a device seen for the first time. Newer latest values are kept in
+ * memory and written behind, every 5 s, at most once per device whatever the
+ * message rate (upserted in the write statement they cost about 40 % of its
+ * throughput on both engines; written every second, 20–40 % at tens of
+ * thousands of readings a second). latest() on this instance writes them
+ * first; after a crash, the last 5 s of values are missing from it until
+ * each device reports again.
  *
  * Roll-up passes (every few seconds with `background`, or all at once with
  * refresh()) recompute the marked hours once closed, in statements of about
- * POINTS_PER_STATEMENT values: device rows from the raw readings, then the groups'
- * hourly and daily sums, then remove the marks they saw (a mark written in
- * the meantime has a new `gen` and stays). Passes are idempotent, so two
- * server instances may both run them.
+ * POINTS_PER_STATEMENT values: device rows from the raw readings, then the
+ * groups' hourly and daily sums, then remove the marks they saw (a mark
+ * written in the meantime has a new `gen` and stays). Their writes go in
+ * PGlite's bulk lane. Passes are idempotent, so two server instances may
+ * both run them.
  */
 import { setImmediate } from 'node:timers/promises';
 import { inArray, sql, type SQL } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import { systemClock, type Clock } from '../../ports/clock.ts';
 import type {
   Bucket, DeviceTotal, DeviceTotalsQuery, RangeQuery, Reading, StoreHealth, TimeSeriesStore, TotalQuery,
@@ -78,6 +80,10 @@ const WRITE_READINGS = `with stored as (
   insert into latest_readings (device_id, ts, seq, "values")
   select * from unnest($8::text[], $9::timestamptz[], $10::int[], $11::jsonb[])
   on conflict (device_id) do nothing`;
+/** The same when there is nothing to mark and no new device: most writes, once their open hour is marked. */
+const INSERT_READINGS = `insert into readings (device_id, ts, seq, "values")
+  select * from unnest($1::text[], $2::timestamptz[], $3::int[], $4::jsonb[])
+  on conflict do nothing`;
 /** The newer reading wins; a repeated (ts, seq) keeps the one stored first, like `readings`. */
 const UPSERT_LATEST = `insert into latest_readings as l (device_id, ts, seq, "values")
   select * from unnest($1::text[], $2::timestamptz[], $3::int[], $4::jsonb[])
@@ -92,6 +98,14 @@ const ROLLUP_EVERY_MS = 5_000;
 const PASS_BUDGET_MS = 1_000;
 /** Background passes leave an hour alone until this long after it ends, when its readings have arrived. */
 const SETTLE_MS = 5 * 60_000;
+/**
+ * No pass touches an hour until this long after its end, and until this long
+ * before it, a writer marks an open hour once (the mark only has to exist):
+ * marking it at every write would make concurrent writers queue for its row
+ * (-18 % rows/s with two writers on PostgreSQL). Covers clock skew between
+ * server instances and statement time.
+ */
+const OPEN_HOUR_MARGIN_MS = 60_000;
 /**
  * Values (a reading's metrics) per roll-up statement: ≈100 ms of PGlite on
  * the 2-core machine, which runs one statement at a time, so a larger one
@@ -140,6 +154,8 @@ export class SqlTimeSeriesStore implements TimeSeriesStore {
   private unbuilt: RollupGroup[] = [];
   private building: { start: number; end: number } | null = null;
   private staleGroupKeys: string[] = [];
+  /** Open hours this store has marked (for every device): later writes into them need no mark until they close. */
+  private readonly markedOpenHours = new Set<number>();
   /** Devices known to have a latest_readings row. */
   private readonly knownDevices = new Set<string>();
   /** Newest reading per device not yet in latest_readings. */
@@ -173,21 +189,26 @@ export class SqlTimeSeriesStore implements TimeSeriesStore {
   async write(batch: readonly Reading[]): Promise<void> {
     if (batch.length === 0) return;
     await this.start();
-    const crowded = crowdedHours(batch);
+    const crowded = crowdedHours(batch, alignDown(this.clock.now(), HOUR) - HOUR);
     for (let start = 0; start < batch.length; start += ROWS_PER_INSERT) {
       // Let timers and I/O in between chunks (and between back-to-back writes).
       await setImmediate();
       const chunk = batch.slice(start, start + ROWS_PER_INSERT);
       const newest = newestPerDevice(chunk);
       const firstSeen = [...newest.values()].filter((r) => !this.knownDevices.has(r.deviceId));
-      const { estateHours, deviceMarks } = this.marksFor(chunk, crowded);
-      await this.database.execute(WRITE_READINGS, [
-        ...readingArrays(chunk),
-        textArray(estateHours.map(isoTime)),
-        textArray(deviceMarks.map((m) => m.deviceId)),
-        textArray(deviceMarks.map((m) => isoTime(m.hourMs))),
-        ...readingArrays(firstSeen),
-      ]);
+      const { estateHours, deviceMarks, openHours } = this.marksFor(chunk, crowded);
+      if (estateHours.length === 0 && deviceMarks.length === 0 && firstSeen.length === 0) {
+        await this.database.execute(INSERT_READINGS, readingArrays(chunk));
+      } else {
+        await this.database.execute(WRITE_READINGS, [
+          ...readingArrays(chunk),
+          textArray(estateHours.map(isoTime)),
+          textArray(deviceMarks.map((m) => m.deviceId)),
+          textArray(deviceMarks.map((m) => isoTime(m.hourMs))),
+          ...readingArrays(firstSeen),
+        ]);
+      }
+      for (const hour of openHours) this.markedOpenHours.add(hour);
       for (const r of firstSeen) this.knownDevices.add(r.deviceId);
       for (const r of newest.values()) {
         const pending = this.pendingLatest.get(r.deviceId);
@@ -284,7 +305,7 @@ export class SqlTimeSeriesStore implements TimeSeriesStore {
   async refresh(): Promise<void> {
     await this.start();
     await this.flushLatest();
-    const closedBefore = alignDown(this.clock.now(), HOUR);
+    const closedBefore = alignDown(this.clock.now() - OPEN_HOUR_MARGIN_MS, HOUR);
     while (await this.step(closedBefore)) { /* until no closed hour is marked */ }
   }
 
@@ -341,25 +362,37 @@ export class SqlTimeSeriesStore implements TimeSeriesStore {
 
   // ── Dirty marks and the read plan ─────────────────────────────────────────
 
-  /** The hours a chunk touches: recent ones and the batch's crowded ones for every device, the rest per device. */
-  private marksFor(chunk: readonly Reading[], crowded: ReadonlySet<number>): { estateHours: number[]; deviceMarks: Array<{ deviceId: string; hourMs: number }> } {
-    const recent = alignDown(this.clock.now(), HOUR) - HOUR;
-    const byHour = new Map<number, Set<string>>();
-    for (const r of chunk) {
-      const hour = alignDown(r.ts, HOUR);
-      let ids = byHour.get(hour);
-      if (!ids) byHour.set(hour, (ids = new Set()));
-      ids.add(r.deviceId);
-    }
+  /**
+   * The hours a chunk touches: recent ones and the batch's crowded ones for
+   * every device, the rest per device; an open hour this store has marked
+   * already is left out until it is about to close (`openHours`: the open
+   * hours marked now).
+   */
+  private marksFor(chunk: readonly Reading[], crowded: ReadonlySet<number>): {
+    estateHours: number[]; deviceMarks: Array<{ deviceId: string; hourMs: number }>; openHours: number[];
+  } {
+    const now = this.clock.now();
+    const recent = alignDown(now, HOUR) - HOUR;
+    for (const hour of this.markedOpenHours) if (hour < recent) this.markedOpenHours.delete(hour);
+    const hours = new Set<number>();
+    for (const r of chunk) hours.add(alignDown(r.ts, HOUR));
     const estateHours: number[] = [];
     const deviceMarks: Array<{ deviceId: string; hourMs: number }> = [];
-    for (const [hour, ids] of byHour) {
-      if (hour >= recent || crowded.has(hour)) estateHours.push(hour);
-      else for (const deviceId of ids) deviceMarks.push({ deviceId, hourMs: hour });
+    const openHours: number[] = [];
+    for (const hour of hours) {
+      const open = hour + HOUR - OPEN_HOUR_MARGIN_MS > now;
+      if (open && this.markedOpenHours.has(hour)) continue;
+      if (open) openHours.push(hour);
+      if (hour >= recent || crowded.has(hour)) {
+        estateHours.push(hour);
+        continue;
+      }
+      const ids = new Set(chunk.filter((r) => alignDown(r.ts, HOUR) === hour).map((r) => r.deviceId));
+      for (const deviceId of ids) deviceMarks.push({ deviceId, hourMs: hour });
     }
     estateHours.sort((a, b) => a - b);
     deviceMarks.sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : a.hourMs - b.hourMs));
-    return { estateHours, deviceMarks };
+    return { estateHours, deviceMarks, openHours };
   }
 
   private async plan(query: Omit<RangeQuery, 'deviceId' | 'agg'>, deviceIds: readonly string[], groups: readonly RollupGroup[]): Promise<ReadPlan> {
@@ -599,8 +632,7 @@ export class SqlTimeSeriesStore implements TimeSeriesStore {
     }
     for (const [id, seen] of perDevice) this.pointsPerHour.set(id, Math.max(1, Math.ceil(seen.points / seen.hours.size)));
     const members = groups.flatMap((g) => g.deviceIds.flatMap((deviceId) => g.metrics.map((metric) => ({ key: g.key, deviceId, metric }))));
-    const floats = (pick: (h: HourRow) => number | null) => `{${hours.map((h) => pick(h) ?? 'NULL').join(',')}}`;
-    const rows = await this.run<{ deviceId: string; hourMs: number }>(sql`
+    await this.bulk(sql`
       with computed as (
         select c.device_id, c.metric, c.hour, c.n, c.sum, c.min, c.max, c.first, c.last,
           -- A device's first hour here takes the value before it from its previous row.
@@ -611,8 +643,8 @@ export class SqlTimeSeriesStore implements TimeSeriesStore {
           else c.prev end as prev
         from unnest(${textArray(hours.map((h) => h.deviceId))}::text[], ${textArray(hours.map((h) => h.metric))}::text[],
           ${textArray(hours.map((h) => isoTime(h.hour)))}::timestamptz[], ${`{${hours.map((h) => h.n).join(',')}}`}::int[],
-          ${floats((h) => h.sum)}::float8[], ${floats((h) => h.min)}::float8[], ${floats((h) => h.max)}::float8[],
-          ${floats((h) => h.first)}::float8[], ${floats((h) => h.last)}::float8[], ${floats((h) => h.prev)}::float8[],
+          ${floats(hours, (h) => h.sum)}::float8[], ${floats(hours, (h) => h.min)}::float8[], ${floats(hours, (h) => h.max)}::float8[],
+          ${floats(hours, (h) => h.first)}::float8[], ${floats(hours, (h) => h.last)}::float8[], ${floats(hours, (h) => h.prev)}::float8[],
           ${`{${hours.map((h) => h.prev === null).join(',')}}`}::boolean[])
           as c(device_id, metric, hour, n, sum, min, max, first, last, prev, opening)
       ),
@@ -626,31 +658,28 @@ export class SqlTimeSeriesStore implements TimeSeriesStore {
       members as (
         select * from unnest(${textArray(members.map((m) => m.deviceId))}::text[], ${textArray(members.map((m) => m.key))}::text[],
           ${textArray(members.map((m) => m.metric))}::text[]) as m(device_id, group_key, metric)
-      ),
-      group_sums as (
-        insert into readings_group_hourly as g (group_key, metric, hour, delta)
-        select m.group_key, c.metric, c.hour, sum(c.last - coalesce(c.prev, c.first))
-        from computed c join members m on m.device_id = c.device_id and m.metric = c.metric
-        group by m.group_key, c.metric, c.hour
-        on conflict (group_key, metric, hour) do update set delta = excluded.delta where g.delta is distinct from excluded.delta
-      ),
-      tails as (
-        select distinct on (device_id, metric) device_id, metric, last from computed order by device_id, metric, hour desc
-      ),
-      following as (
-        select t.device_id, t.metric, t.last, n.hour from tails t
+      )
+      insert into readings_group_hourly as g (group_key, metric, hour, delta)
+      select m.group_key, c.metric, c.hour, sum(c.last - coalesce(c.prev, c.first))
+      from computed c join members m on m.device_id = c.device_id and m.metric = c.metric
+      group by m.group_key, c.metric, c.hour
+      on conflict (group_key, metric, hour) do update set delta = excluded.delta where g.delta is distinct from excluded.delta`);
+    // Each device and metric's last value here is the `prev` of its next row after the span.
+    const tails = hours.filter((h, i) => hours[i + 1]?.deviceId !== h.deviceId || hours[i + 1]?.metric !== h.metric);
+    const rows = await this.run<{ deviceId: string; hourMs: number }>(sql`
+      with following as (
+        select t.device_id, t.metric, t.last, n.hour
+        from unnest(${textArray(tails.map((t) => t.deviceId))}::text[], ${textArray(tails.map((t) => t.metric))}::text[],
+          ${floats(tails, (t) => t.last)}::float8[]) as t(device_id, metric, last)
         cross join lateral (
           select x.hour, x.prev from readings_hourly x
           where x.device_id = t.device_id and x.metric = t.metric and x.hour >= ${endTs} order by x.hour limit 1
         ) as n
         where n.prev is distinct from t.last
-      ),
-      moved as (
-        update readings_hourly h set prev = f.last from following f
-        where h.device_id = f.device_id and h.metric = f.metric and h.hour = f.hour
-        returning h.device_id, h.hour
       )
-      select device_id as "deviceId", (extract(epoch from hour) * 1000)::float8 as "hourMs" from moved`);
+      update readings_hourly h set prev = f.last from following f
+      where h.device_id = f.device_id and h.metric = f.metric and h.hour = f.hour
+      returning h.device_id as "deviceId", (extract(epoch from h.hour) * 1000)::float8 as "hourMs"`);
     return rows.map((r) => ({ deviceId: r.deviceId, hourMs: Number(r.hourMs) }));
   }
 
@@ -658,7 +687,7 @@ export class SqlTimeSeriesStore implements TimeSeriesStore {
   private async recomputeGroups(groups: readonly RollupGroup[], spans: ReadonlyArray<{ start: number; end: number }>): Promise<void> {
     if (groups.length === 0 || spans.length === 0) return;
     const members = groups.flatMap((g) => g.deviceIds.flatMap((deviceId) => g.metrics.map((metric) => ({ key: g.key, deviceId, metric }))));
-    await this.run(sql`
+    await this.bulk(sql`
       with members as (
         select * from unnest(${textArray(members.map((m) => m.key))}::text[], ${textArray(members.map((m) => m.deviceId))}::text[],
           ${textArray(members.map((m) => m.metric))}::text[]) as m(group_key, device_id, metric)
@@ -689,7 +718,7 @@ export class SqlTimeSeriesStore implements TimeSeriesStore {
     if (groups.length === 0) return;
     const days = dayRuns(spans);
     const pairs = groups.flatMap((g) => g.metrics.map((metric) => ({ key: g.key, metric })));
-    await this.run(sql`
+    await this.bulk(sql`
       with pairs as (select * from unnest(${textArray(pairs.map((p) => p.key))}::text[], ${textArray(pairs.map((p) => p.metric))}::text[]) as p(group_key, metric)),
       days as (
         select * from unnest(${textArray(days.map((d) => isoTime(d.start)))}::timestamptz[], ${textArray(days.map((d) => isoTime(d.end)))}::timestamptz[])
@@ -708,6 +737,20 @@ export class SqlTimeSeriesStore implements TimeSeriesStore {
       insert into readings_group_daily as g (group_key, metric, day, delta)
       select * from sums
       on conflict (group_key, metric, day) do update set delta = excluded.delta where g.delta is distinct from excluded.delta`);
+  }
+
+  /**
+   * Runs a roll-up statement whose result is not needed. On PGlite in its
+   * bulk lane: it waits while other statements (alarms, tickets, queries)
+   * are answered. On PostgreSQL as run() does.
+   */
+  private async bulk(query: SQL): Promise<void> {
+    if (this.database.engine === 'postgres') {
+      await this.run(query);
+      return;
+    }
+    const { sql: text, params } = DIALECT.sqlToQuery(query);
+    await this.database.execute(text, params);
   }
 
   /**
@@ -812,6 +855,8 @@ export function validateTotalQuery(q: TotalQuery): void {
 }
 
 const EPOCH = sql`timestamptz '1970-01-01 00:00:00+00'`;
+/** Turns a statement built with drizzle's sql`` into text and parameters for Database.execute(). */
+const DIALECT = new PgDialect();
 
 /**
  * CTEs ending in `per_device(device_id, bucket, n, sum, min, max, last, v, prior)`:
@@ -961,6 +1006,11 @@ function addPoint(byKey: Map<string, HourRow>, deviceId: string, metric: string,
   }
 }
 
+/** A float8 array literal of one field of each row (NULL for null). */
+function floats<Row>(rows: readonly Row[], pick: (row: Row) => number | null): string {
+  return `{${rows.map((row) => pick(row) ?? 'NULL').join(',')}}`;
+}
+
 /** The UTC days the spans touch, as merged [start, end) runs. */
 function dayRuns(spans: ReadonlyArray<{ start: number; end: number }>): Array<{ start: number; end: number }> {
   const runs: Array<{ start: number; end: number }> = [];
@@ -977,11 +1027,12 @@ function toBucket(r: { ts: number; value: number | null }): Bucket {
   return { ts: Number(r.ts), value: r.value === null ? null : Number(r.value) };
 }
 
-/** The hours in which a batch holds readings of more than DEVICE_MARKS_PER_HOUR devices. */
-function crowdedHours(batch: readonly Reading[]): Set<number> {
+/** The hours before `recent` in which a batch holds readings of more than DEVICE_MARKS_PER_HOUR devices. */
+function crowdedHours(batch: readonly Reading[], recent: number): Set<number> {
   const devices = new Map<number, Set<string>>();
   for (const r of batch) {
     const hour = alignDown(r.ts, HOUR);
+    if (hour >= recent) continue;
     let ids = devices.get(hour);
     if (!ids) devices.set(hour, (ids = new Set()));
     ids.add(r.deviceId);
