@@ -87,6 +87,23 @@ function run(args: string[]): { done: Promise<{ code: number | null; stdout: str
   };
 }
 
+/** A message as a subscriber heard it: `text` is a status's payload, or `telemetry`. */
+interface Heard { topic: string; deviceId: string; text: string }
+
+/** A subscriber to `filter` (with `retained`, hearing only retained messages) and what it heard so far. */
+async function listen(url: string, filter: string, { retained = false } = {}): Promise<{ heard: Heard[]; end(): Promise<void> }> {
+  const client = await connectAsync(url);
+  const heard: Heard[] = [];
+  client.on('message', (topic, payload, packet) => {
+    if (retained && !packet.retain) return;
+    heard.push({ topic, deviceId: topic.split('/').at(-2)!, text: topic.endsWith('/status') ? payload.toString() : 'telemetry' });
+  });
+  await client.subscribeAsync(filter, { qos: 1 });
+  return { heard, end: () => client.endAsync() };
+}
+
+const statuses = (heard: readonly Heard[]) => heard.filter((h) => h.text !== 'telemetry').map((h) => `${h.deviceId} ${h.text}`);
+
 describe('the sim command', () => {
   let url: string;
   let close: () => Promise<void>;
@@ -101,6 +118,12 @@ describe('the sim command', () => {
   });
   afterAll(async () => close?.());
 
+  /** Starts the command against the test broker, with a subscriber to `filter` listening from before its first message. */
+  async function runListened(filter: string, args: string[]) {
+    const listener = await listen(url, filter);
+    return { child: run(['--broker', url, ...args]), ...listener };
+  }
+
   it('exits 2 with a clear message on a bad flag', async () => {
     const { code, stderr } = await run(['--speed', 'fast']).done;
     expect(code).toBe(2);
@@ -114,18 +137,15 @@ describe('the sim command', () => {
   });
 
   it('runs for --duration, then sends its devices offline and exits 0', async () => {
-    const watcher = await connectAsync(url);
-    const seen: string[] = [];
-    watcher.on('message', (topic, payload) => seen.push(`${topic} ${topic.endsWith('/status') ? payload.toString() : 'telemetry'}`));
-    await watcher.subscribeAsync('estate/blue-valley/+/generator/#');
-    const { code } = await run(['--broker', url, '--kind', 'generator', '--speed', '600', '--duration', '1500ms', '--seed', '3']).done;
-    await watcher.endAsync();
+    const { child, heard, end } = await runListened('estate/blue-valley/+/generator/#', ['--kind', 'generator', '--speed', '600', '--duration', '1500ms', '--seed', '3']);
+    const { code } = await child.done;
+    await end();
     expect(code).toBe(0);
     const gen = loadSite(null).devices.find((d) => d.id === 'GEN-1')!;
     const topic = (channel: 'status' | 'telemetry') => deviceTopic('blue-valley', gen.plotId, 'generator', 'GEN-1', channel);
-    expect(seen[0]).toBe(`${topic('status')} online`);
-    expect(seen).toContain(`${topic('telemetry')} telemetry`);
-    expect(seen.at(-1)).toBe(`${topic('status')} offline`);
+    expect(heard[0]).toMatchObject({ topic: topic('status'), text: 'online' });
+    expect(heard).toContainEqual(expect.objectContaining({ topic: topic('telemetry'), text: 'telemetry' }));
+    expect(heard.at(-1)).toMatchObject({ topic: topic('status'), text: 'offline' });
   });
 
   it('stops cleanly on SIGTERM', { timeout: 90_000 }, async () => {
@@ -137,28 +157,9 @@ describe('the sim command', () => {
     expect(stdout).toContain('SIGTERM: stopping');
     expect(stdout).toContain('simulators stopped');
   });
-});
 
-describe('Ctrl-C', () => {
-  let url: string;
-  let close: () => Promise<void>;
-
-  beforeAll(async () => {
-    const { Aedes } = await import('aedes');
-    const broker = await Aedes.createBroker();
-    const server = net.createServer(broker.handle);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    close = () => new Promise((resolve) => server.close(() => broker.close(() => resolve())));
-  });
-  afterAll(async () => close?.());
-
-  it('on SIGINT sends every device offline (retained), then exits 0', { timeout: 90_000 }, async () => {
-    const watcher = await connectAsync(url);
-    const statuses: string[] = [];
-    watcher.on('message', (topic, payload) => topic.endsWith('/status') && statuses.push(`${topic.split('/').at(-2)} ${payload.toString()}`));
-    await watcher.subscribeAsync('estate/ctrl-c-test/#', { qos: 1 });
-    const child = run(['--broker', url, '--site-id', 'ctrl-c-test', '--building', 'A-01', '--kind', 'elevator', '--speed', '60']);
+  it('on SIGINT (Ctrl-C) sends every device offline (retained), then exits 0', { timeout: 90_000 }, async () => {
+    const { child, heard, end } = await runListened('estate/ctrl-c-test/#', ['--site-id', 'ctrl-c-test', '--building', 'A-01', '--kind', 'elevator', '--speed', '60']);
     await printed(child, 'simulating 2 devices');
     child.kill('SIGINT');
     const { code, stdout } = await child.done;
@@ -166,15 +167,12 @@ describe('Ctrl-C', () => {
     expect(stdout).toContain('SIGINT: stopping, devices go offline');
     expect(stdout).toContain('simulators stopped');
     // A new subscriber gets the retained status: offline, for both lifts.
-    const late = await connectAsync(url);
-    const retained: string[] = [];
-    late.on('message', (topic, payload, packet) => packet.retain && retained.push(`${topic.split('/').at(-2)} ${payload.toString()}`));
-    await late.subscribeAsync('estate/ctrl-c-test/+/elevator/+/status', { qos: 1 });
-    for (const until = Date.now() + 5_000; retained.length < 2 && Date.now() < until;) await new Promise((r) => setTimeout(r, 50));
-    await late.endAsync();
-    await watcher.endAsync();
-    expect(retained.sort()).toEqual(['EL-A-01-1 offline', 'EL-A-01-2 offline']);
-    expect(statuses.filter((s) => s.endsWith('online')).sort()).toEqual(['EL-A-01-1 online', 'EL-A-01-2 online']);
+    const late = await listen(url, 'estate/ctrl-c-test/+/elevator/+/status', { retained: true });
+    for (const until = Date.now() + 5_000; late.heard.length < 2 && Date.now() < until;) await new Promise((r) => setTimeout(r, 50));
+    await late.end();
+    await end();
+    expect(statuses(late.heard).sort()).toEqual(['EL-A-01-1 offline', 'EL-A-01-2 offline']);
+    expect(statuses(heard).filter((s) => s.endsWith('online')).sort()).toEqual(['EL-A-01-1 online', 'EL-A-01-2 online']);
   });
 });
 

@@ -8,17 +8,10 @@ import type { AlarmView } from '../../../server/src/push/events.ts';
 import { AlarmSound } from '../lib/alarm-sound.svelte.ts';
 import { AlarmStore } from '../lib/alarms.svelte.ts';
 import { I18n } from '../lib/i18n.svelte.ts';
+import { alarm } from '../lib/testing/alarms.ts';
 import AlarmList from './AlarmList.svelte';
 import PlaceAlarms from './PlaceAlarms.svelte';
 
-function alarm(id: string, over: Partial<AlarmView> = {}): AlarmView {
-  return {
-    id, deviceId: id.split(':')[0]!, ruleId: 'r', kind: 'elevator', plotId: 'A', buildingId: 'A-01', priority: 2, ticket: 'maintenance',
-    title: { en: `Fault ${id}`, zh: `故障 ${id}` }, state: 'unack', value: null, message: null, count: 1, firstActiveAt: 1000, lastActiveAt: 1000,
-    lastClearedAt: null, acknowledged: null, shelved: null, suppressedBy: null, outOfService: false, chattering: false, annunciated: true,
-    ...over,
-  };
-}
 const acked = (a: AlarmView): AlarmView => ({ ...a, state: 'ack', acknowledged: { by: 'desk', at: 2000, comment: '' } });
 
 /** The server acknowledges whatever it is asked to: the alarm as the store has it, acknowledged (normal if it had returned). */

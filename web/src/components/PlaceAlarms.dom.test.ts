@@ -3,16 +3,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AlarmView } from '../../../server/src/push/events.ts';
 import { AlarmStore } from '../lib/alarms.svelte.ts';
 import { I18n } from '../lib/i18n.svelte.ts';
+import { alarm } from '../lib/testing/alarms.ts';
 import PlaceAlarms from './PlaceAlarms.svelte';
-
-function alarm(id: string, over: Partial<AlarmView> = {}): AlarmView {
-  return {
-    id, deviceId: id.split(':')[0]!, ruleId: 'r', kind: 'elevator', plotId: 'A', buildingId: 'A-01', priority: 2, ticket: 'maintenance',
-    title: { en: `Fault ${id}`, zh: `故障 ${id}` }, state: 'unack', value: null, message: null, count: 1, firstActiveAt: 1000, lastActiveAt: 1000,
-    lastClearedAt: null, acknowledged: null, shelved: null, suppressedBy: null, outOfService: false, chattering: false, annunciated: true,
-    ...over,
-  };
-}
 
 const SHELVED = alarm('EL-A-01-2:fault', { priority: 3, annunciated: false, shelved: { by: 'op', at: 1, until: 3_600_000, reason: 'lift contractor on site' } });
 

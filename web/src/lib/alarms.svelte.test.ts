@@ -1,15 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { AlarmView } from '../../../server/src/push/events.ts';
 import { alarmsAt, AlarmStore, groupAlarms, listedAlarms, worstAlarmByBuilding, worstAlarmByDevice } from './alarms.svelte.ts';
+import { alarm as testAlarm } from './testing/alarms.ts';
 
-function alarm(id: string, over: Partial<AlarmView> = {}): AlarmView {
-  return {
-    id, deviceId: id.split(':')[0]!, ruleId: 'r', kind: 'elevator', plotId: 'A', buildingId: 'A-01', priority: 3, ticket: 'maintenance',
-    title: { en: id, zh: id }, state: 'unack', value: null, message: null, count: 1, firstActiveAt: 1000, lastActiveAt: 1000,
-    lastClearedAt: null, acknowledged: null, shelved: null, suppressedBy: null, outOfService: false, chattering: false, annunciated: true,
-    ...over,
-  };
-}
+/** P3 unless told: the orderings below compare against it. */
+const alarm = (id: string, over: Partial<AlarmView> = {}): AlarmView => testAlarm(id, { priority: 3, ...over });
 
 describe('listedAlarms', () => {
   it('orders by priority, then unacknowledged first, then newest, and leaves out what is not annunciated', () => {
