@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { createAdapter } from '@socket.io/postgres-adapter';
 import fp from 'fastify-plugin';
 import pg from 'pg';
-import { Server, type Socket } from 'socket.io';
+import { Server, type Namespace, type Socket } from 'socket.io';
+import { Adapter, MessageType, type BroadcastOptions, type ClusterAdapter } from 'socket.io-adapter';
 import type { Principal } from '../auth/auth-service.ts';
 import { LIVE_DEVICE_ROLES, rooms } from '../auth/roles.ts';
 import type { FastifyInstance } from 'fastify';
@@ -173,6 +174,27 @@ export default fp(async (app) => {
 }, { name: 'push', dependencies: ['ingest', 'auth'] });
 
 /**
+ * The cluster adapter sends a broadcast to the other instances (a pg_notify
+ * through the pool) and delivers it to this server's own sockets only once
+ * that is done, so every alarm and ticket push waited for a free connection
+ * and a PostgreSQL round trip. Here this server's sockets get it at once; the
+ * same message still goes to the others, unawaited. No socket gets it twice:
+ * an instance ignores its own messages, and the others deliver only to theirs.
+ */
+function deliveringHereFirst(adapter: ClusterAdapter): ClusterAdapter {
+  // The cluster adapter's own fire-and-forget send (protected in its typings): its errors go to the errorHandler.
+  const cluster = adapter as unknown as { publish(message: { type: MessageType.BROADCAST; data: { packet: unknown; opts: unknown } }): void };
+  adapter.broadcast = async (packet: unknown, opts: BroadcastOptions) => {
+    if (opts.flags?.local !== true) {
+      // Serialised before this returns, so what the local delivery does to the packet does not travel.
+      cluster.publish({ type: MessageType.BROADCAST, data: { packet, opts: { rooms: [...opts.rooms], except: [...(opts.except ?? [])], flags: opts.flags } } });
+    }
+    Adapter.prototype.broadcast.call(adapter, packet, opts);
+  };
+  return adapter;
+}
+
+/**
  * With PostgreSQL, the @socket.io/postgres-adapter: every emit also reaches the
  * sockets of the other instances on the same database, and server-side
  * events make the Cluster. With PGlite the process is alone.
@@ -194,13 +216,15 @@ async function clusterOf(app: FastifyInstance, io: PushServer): Promise<Cluster>
   pool.on('error', (error) => logOnce(error, 'an idle connection failed'));
   // The adapter keeps one connection checked out for LISTEN; without a listener its error would end the process.
   pool.on('connect', (client) => client.on('error', (error) => logOnce(error, 'the LISTEN connection failed; it reconnects')));
-  io.adapter(createAdapter(pool, {
+  const postgresAdapter = createAdapter(pool, {
     // One channel per site: servers of other sites on the same database do not hear these.
     channelPrefix: `estatewatch#${app.site.site.id}`,
     heartbeatInterval: 2_000,
     heartbeatTimeout: 6_000,
     errorHandler: (error) => logOnce(error, 'publishing failed'),
-  }));
+  });
+  // socket.io makes the adapter with `new`: a function, not an arrow.
+  io.adapter(function adapterOf(nsp: Namespace) { return deliveringHereFirst(postgresAdapter(nsp)); });
   app.addHook('onClose', async () => {
     await io.of('/').adapter.close();
     // The adapter never gives back a LISTEN connection that died (a database outage), and pool.end() waits for it.

@@ -49,9 +49,12 @@ export interface EngineStateRecord { snapshot: string; savedAt: number }
 type AlarmRow = typeof alarms.$inferSelect;
 type AlarmInsert = typeof alarms.$inferInsert;
 
-/** 30 parameters an alarm row, 7 an event row: well under PostgreSQL's 65,535 per statement. */
-const ALARM_ROWS_PER_INSERT = 1_000;
-const EVENT_ROWS_PER_INSERT = 5_000;
+/**
+ * The most items one write takes: at 30 parameters an alarm row and 6 an
+ * event row, its rows and events fit one statement (PostgreSQL allows 65,535
+ * parameters).
+ */
+export const MAX_ALARM_WRITE = 1_000;
 
 const date = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
 const ms = (d: Date | null): number | null => (d === null ? null : d.getTime());
@@ -144,12 +147,14 @@ export class AlarmRepository {
   constructor(private readonly database: Database) {}
 
   /**
-   * Writes a batch in one transaction: every effect as a history row, and the
-   * newest state of each alarm touched (upsert on its id). A row is only
-   * replaced by a write at least as recent, so a late batch (another instance,
-   * a retry) never turns an alarm back.
+   * Writes a batch of at most MAX_ALARM_WRITE items in one statement (one
+   * round trip, one commit): every effect as a history row, and the newest
+   * state of each alarm touched (upsert on its id). A row is only replaced by
+   * a write at least as recent, so a late batch (another instance, a retry)
+   * never turns an alarm back.
    */
   async write(batch: readonly AlarmWrite[]): Promise<void> {
+    if (batch.length > MAX_ALARM_WRITE) throw new RangeError(`an alarm write takes at most ${MAX_ALARM_WRITE} items, not ${batch.length}`);
     const events: (typeof alarmEvents.$inferInsert)[] = [];
     const latest = new Map<string, AlarmInsert>();
     for (const item of batch) {
@@ -169,17 +174,17 @@ export class AlarmRepository {
       });
     }
     const rows = [...latest.values()];
-    await this.database.db.transaction(async (tx) => {
-      for (let start = 0; start < events.length; start += EVENT_ROWS_PER_INSERT) {
-        await tx.insert(alarmEvents).values(events.slice(start, start + EVENT_ROWS_PER_INSERT));
-      }
-      for (let start = 0; start < rows.length; start += ALARM_ROWS_PER_INSERT) {
-        await tx.insert(alarms).values(rows.slice(start, start + ALARM_ROWS_PER_INSERT)).onConflictDoUpdate({
-          target: alarms.id,
-          set: UPSERT_SET,
-          setWhere: sql`${alarms.updatedAt} <= excluded.updated_at`,
-        });
-      }
+    const db = this.database.db;
+    if (rows.length === 0) {
+      if (events.length > 0) await db.insert(alarmEvents).values(events);
+      return;
+    }
+    // The events ride along as a data-modifying CTE: both tables change in the one statement, or neither.
+    const withEvents = events.length === 0 ? db : db.with(db.$with('stored_events').as(db.insert(alarmEvents).values(events)));
+    await withEvents.insert(alarms).values(rows).onConflictDoUpdate({
+      target: alarms.id,
+      set: UPSERT_SET,
+      setWhere: sql`${alarms.updatedAt} <= excluded.updated_at`,
     });
   }
 

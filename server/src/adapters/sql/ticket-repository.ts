@@ -285,20 +285,24 @@ export class TicketRepository {
 
   /**
    * Inserts the ticket unless an open one of the same root cause exists (the
-   * partial unique index decides, also across server instances). Returns the
-   * new ticket, or undefined when another one won.
+   * partial unique index decides, also across server instances), with its
+   * 'create' event and its first alarm, in one statement (one round trip,
+   * one commit). Returns the new ticket, or undefined when another one won.
    */
   async insertUnlessOpen(draft: TicketDraft, event: Omit<TicketEvent, 'ticketId'>, link: Omit<AlarmLink, 'linkedAt' | 'changedAt'>): Promise<Ticket | undefined> {
-    return this.db.transaction(async (tx) => {
-      const [row] = await tx.insert(tickets).values(toRow(draft))
-        .onConflictDoNothing({ target: tickets.rootCauseKey, where: sql`status not in ('closed', 'cancelled')` })
-        .returning();
-      if (!row) return undefined;
-      const ticket = toTicket(row);
-      await tx.insert(ticketEvents).values(eventRow({ ...event, ticketId: ticket.id }));
-      await tx.insert(ticketAlarms).values({ ticketId: ticket.id, ...link, linkedAt: new Date(event.at), changedAt: new Date(event.at) });
-      return ticket;
-    });
+    const inserted = this.db.$with('inserted').as(this.db.insert(tickets).values(toRow(draft))
+      .onConflictDoNothing({ target: tickets.rootCauseKey, where: sql`status not in ('closed', 'cancelled')` })
+      .returning());
+    // The event and the link take the new ticket's id from `inserted`: when another ticket won, no rows.
+    const at = sql`${new Date(event.at).toISOString()}::timestamptz`;
+    const createEvent = this.db.$with('create_event', {}).as(sql`
+      insert into ${ticketEvents} (ticket_id, at, by, action, from_status, to_status, note, data)
+      select id, ${at}, ${event.by}, ${event.action}, ${event.from}, ${event.to}, ${event.note}, ${JSON.stringify(event.data)}::jsonb from ${inserted}`);
+    const linkAlarm = this.db.$with('link_alarm', {}).as(sql`
+      insert into ${ticketAlarms} (ticket_id, alarm_id, device_id, linked_at, active, changed_at)
+      select id, ${link.alarmId}, ${link.deviceId}, ${at}, ${link.active}, ${at} from ${inserted}`);
+    const [row] = await this.db.with(inserted, createEvent, linkAlarm).select().from(inserted);
+    return row && toTicket(row);
   }
 
   /** Links an alarm to a ticket, or records its new state; true when the link is new. */
