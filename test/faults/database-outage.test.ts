@@ -3,7 +3,9 @@
  * cut: open connections die, new ones are refused). Readings keep arriving
  * and are buffered; an elevator fault during the outage is still raised and
  * pushed to the control room; when the database returns, every reading, the
- * alarm and its ticket are written.
+ * alarm and its ticket are written. Meanwhile MQTT messages are acknowledged
+ * on receipt (holding them would stop the broker, and the alarms with it), and
+ * after the write again once the writes succeed.
  *
  * Real Mosquitto (a private one) and PostgreSQL; runs when TEST_MQTT_URL and TEST_DATABASE_URL are set.
  */
@@ -81,6 +83,8 @@ describe.runIf(REAL)('PostgreSQL unreachable for 30 s', () => {
     expect(early.at - cutAt).toBeLessThan(OUTAGE_MS);
     expect(server.app.telemetry.writer.stats.pending).toBeGreaterThan(0);
     expect(server.app.telemetry.writer.stats.lastError).not.toBeNull();
+    expect(server.app.ingest.acks.stats.mode).toBe('on-receipt');
+    await eventually(() => (server.app.ingest.acks.stats.onReceipt > 0 ? true : undefined), 10_000, 'messages acknowledged on receipt');
 
     await new Promise((r) => setTimeout(r, OUTAGE_MS - (Date.now() - cutAt)));
     const buffered = server.app.telemetry.writer.stats.pending;
@@ -94,6 +98,12 @@ describe.runIf(REAL)('PostgreSQL unreachable for 30 s', () => {
     await server.app.telemetry.writer.drain();
     expect(seqProblems(stream.sent, await storedSeqs(database.url, PUMPS.map((p) => p.id)))).toEqual({});
     const writtenAfterMs = Date.now() - restoredAt;
+    // Acknowledged after the write again, once every writer (the alarms' too, in back-off up to 5 s) succeeds.
+    await eventually(() => (server.app.ingest.acks.stats.mode === 'after-write' ? true : undefined), 15_000, 'acknowledging after the write again');
+    const afterWrite = server.app.ingest.acks.stats.afterWrite;
+    stream.start(100);
+    await eventually(() => (server.app.ingest.acks.stats.afterWrite >= afterWrite + PUMPS.length ? true : undefined), 10_000, 'new messages acknowledged after the write');
+    await stream.stop();
 
     const sql = postgres(database.url, { onnotice: () => {}, max: 1 });
     try {

@@ -2,7 +2,10 @@
  * Fault: the server process is killed (SIGKILL: no shutdown hook runs) and
  * started again. Its alarms and tickets are as they were — the acknowledged
  * alarm still acknowledged, one ticket — and the fault returning afterwards
- * attaches to that ticket instead of raising a second one.
+ * attaches to that ticket instead of raising a second one. Killed while
+ * devices stream, it loses no reading: messages are acknowledged to the broker
+ * only once stored, so what it had not written comes again to the restarted
+ * server, and the readings' primary key stores each seq once.
  *
  * The server runs as its own process (node --import tsx server/src/main.ts)
  * on a private Mosquitto and real PostgreSQL; runs when TEST_MQTT_URL and TEST_DATABASE_URL are set.
@@ -15,6 +18,8 @@ import { eventually } from '../support/app.ts';
 import { startMosquitto, type TestMosquitto } from '../support/mosquitto.ts';
 import { createTempDatabase, type TempDatabase } from '../support/postgres.ts';
 import { startServerProcess, uniqueSiteFile, type ServerProcess } from '../support/server-process.ts';
+import { PUMPS, SeqStream, seqProblems, storedSeqs } from '../support/seq-stream.ts';
+import type { HealthView } from '../../server/src/routes/api-types.ts';
 
 const REAL = Boolean(process.env.TEST_MQTT_URL && process.env.TEST_DATABASE_URL);
 const ELEVATOR = 'EL-B-01-1';
@@ -29,6 +34,7 @@ describe.runIf(REAL)('the server is killed and restarted', () => {
   let server: ServerProcess | undefined;
   let device: MqttClient;
   let sql: postgres.Sql;
+  let stream: SeqStream | undefined;
   let seq = 0;
 
   const fault = (code: number, agoMs: number) => device.publishAsync(`estate/${siteId}/B/elevator/${ELEVATOR}/telemetry`,
@@ -47,6 +53,7 @@ describe.runIf(REAL)('the server is killed and restarted', () => {
 
   afterAll(async () => {
     await server?.kill('SIGTERM');
+    await stream?.close().catch(() => {});
     await device?.endAsync();
     await sql?.end({ timeout: 5 });
     await broker?.close();
@@ -81,5 +88,29 @@ describe.runIf(REAL)('the server is killed and restarted', () => {
     expect(await ticketsOfFault()).toEqual(before.tickets);
     expect((await sql`select count(*)::int as n from tickets where device_id = ${ELEVATOR}`)[0]!.n).toBe(1);
     expect(await raisedEvents()).toBe(2);
+  }, 150_000);
+
+  it('loses no reading when killed mid-stream: after the restart every seq sent is stored, once', async () => {
+    server ??= await startServerProcess(env);
+    stream = new SeqStream(broker.url, siteId, PUMPS, `devices-${siteId}`);
+    await stream.connect();
+    stream.start(600);
+    await eventually(async () => ((await storedSeqs(database.url, PUMPS.map((p) => p.id))).get(PUMPS[0]!.id)!.length > 100 ? true : undefined), 20_000, 'readings being stored');
+    const health = (await (await fetch(`${server.baseUrl}/api/health`)).json()) as HealthView;
+    // Acknowledging after the write, as it should with the database up: else this test would prove nothing.
+    expect(health.timeSeries.acks).toMatchObject({ mode: 'after-write', onReceipt: 0 });
+    expect(health.timeSeries.acks.afterWrite).toBeGreaterThan(0);
+
+    expect(await server.kill('SIGKILL')).toMatchObject({ signal: 'SIGKILL' });
+    const sentAtKill = stream.total();
+    server = await startServerProcess(env);
+    await new Promise((r) => setTimeout(r, 1_000));
+    await stream.stop();
+
+    const ids = PUMPS.map((p) => p.id);
+    await eventually(async () => (Object.keys(seqProblems(stream!.sent, await storedSeqs(database.url, ids))).length === 0 ? true : undefined), 30_000, 'every reading stored')
+      .catch(async (error: unknown) => { console.error(seqProblems(stream!.sent, await storedSeqs(database.url, ids))); throw error; });
+    expect(seqProblems(stream.sent, await storedSeqs(database.url, ids))).toEqual({});
+    console.info(`SIGKILL mid-stream: ${stream.total()} readings sent (${sentAtKill} before the kill), every one stored once`);
   }, 150_000);
 });

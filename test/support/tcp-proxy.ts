@@ -1,12 +1,14 @@
 /**
- * A TCP proxy in front of a service (PostgreSQL) that a test can cut and
- * restore: cut() closes every open connection and refuses new ones, as a
- * database that became unreachable would look to its clients.
+ * A TCP proxy in front of a service (PostgreSQL, Mosquitto) that a test can
+ * cut and restore: cut() closes every open connection and refuses new ones, as
+ * a service that became unreachable would look to its clients.
  */
 import { connect, createServer, type Socket } from 'node:net';
 
 export interface TcpProxy {
   port: number;
+  /** Sockets still open on either side: 0 once every connection through it is closed at both ends. */
+  connections(): number;
   cut(): void;
   restore(): void;
   close(): Promise<void>;
@@ -23,20 +25,21 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     const upstream = connect(target.port, target.host);
     open.add(client);
     open.add(upstream);
-    const end = () => {
+    // A side that closes lets the other finish writing what it was given (destroying it would drop
+    // that, e.g. a client's last packets before its DISCONNECT); an error, or cut(), ends both at once.
+    const fail = () => {
       client.destroy();
       upstream.destroy();
-      open.delete(client);
-      open.delete(upstream);
     };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
+    client.on('error', fail).on('close', () => { open.delete(client); upstream.end(); });
+    upstream.on('error', fail).on('close', () => { open.delete(upstream); client.end(); });
     client.pipe(upstream);
     upstream.pipe(client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as { port: number }).port,
+    connections: () => open.size,
     cut: () => {
       up = false;
       for (const socket of open) socket.destroy();

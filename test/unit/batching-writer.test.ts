@@ -77,6 +77,81 @@ describe('BatchingWriter', () => {
     }
   });
 
+  it('settles positions as a prefix: flushes that end out of order, a failed batch retried, shed items', async () => {
+    const pending: { batch: number[]; done: (error?: Error) => void }[] = [];
+    let flushed = 0;
+    const writer = new BatchingWriter<number>({
+      flush: (batch) => new Promise<void>((resolve, reject) => pending.push({ batch, done: (error) => (error ? reject(error) : resolve()) })),
+      maxBatch: 2, maxDelayMs: 10_000, maxPending: 100, concurrency: 2,
+    });
+    writer.onFlushed(() => { flushed += 1; });
+    // A few turns of the event loop: a flush's end, and the next flush it starts.
+    const turns = async () => { for (let i = 0; i < 3; i += 1) await new Promise((r) => setImmediate(r)); };
+    const settle = async (index: number, error?: Error) => {
+      pending.splice(index, 1)[0]!.done(error);
+      await turns();
+    };
+    for (let i = 0; i < 6; i += 1) writer.add(i);
+    await turns();
+    expect(writer.position).toBe(6);
+    expect(pending.map((p) => p.batch)).toEqual([[0, 1], [2, 3]]);
+    expect(writer.settled).toBe(0);
+
+    // The second batch is written first: nothing before it is, so the prefix stays; the next batch starts.
+    await settle(1);
+    expect(flushed).toBe(1);
+    expect(writer.settled).toBe(0);
+    expect(pending.map((p) => p.batch)).toEqual([[0, 1], [4, 5]]);
+    // The first one fails while the third is being written: its items go back to the queue's head.
+    await settle(0, new Error('database down'));
+    expect(flushed).toBe(2);
+    expect(writer.stats).toMatchObject({ pending: 2, lastError: 'database down' });
+    await settle(0);
+    expect(writer.settled).toBe(0);
+    const drained = writer.drain();
+    await turns();
+    expect(pending.map((p) => p.batch)).toEqual([[0, 1]]);
+    await settle(0);
+    await drained;
+    expect(writer.settled).toBe(6);
+    expect(flushed).toBe(4);
+
+    // Items shed past the bound count as settled (and dropped).
+    const shedding = new BatchingWriter<number>({ flush: async () => {}, maxBatch: 10, maxDelayMs: 10_000, maxPending: 2 });
+    for (let i = 0; i < 5; i += 1) shedding.add(i);
+    expect(shedding.settled).toBe(3);
+    expect(shedding.stats.dropped).toBe(3);
+    await shedding.close();
+    expect(shedding.settled).toBe(5);
+  });
+
+  it('puts failed batches back in the order they were added, whichever fails first', async () => {
+    const pending: { batch: number[]; done: (error?: Error) => void }[] = [];
+    const writer = new BatchingWriter<number>({
+      flush: (batch) => new Promise<void>((resolve, reject) => pending.push({ batch, done: (error) => (error ? reject(error) : resolve()) })),
+      maxBatch: 2, maxDelayMs: 10_000, maxPending: 100, concurrency: 2,
+    });
+    const turns = async () => { for (let i = 0; i < 3; i += 1) await new Promise((r) => setImmediate(r)); };
+    for (let i = 0; i < 6; i += 1) writer.add(i);
+    await turns();
+    expect(pending.map((p) => p.batch)).toEqual([[0, 1], [2, 3]]);
+    pending.shift()!.done(new Error('down'));
+    await turns();
+    pending.shift()!.done(new Error('down'));
+    await turns();
+    const written: number[][] = [];
+    const drained = writer.drain();
+    while (written.length < 3) {
+      await turns();
+      const next = pending.shift()!;
+      written.push(next.batch);
+      next.done();
+    }
+    await drained;
+    expect(written).toEqual([[0, 1], [2, 3], [4, 5]]);
+    expect(writer.settled).toBe(6);
+  });
+
   it('writes everything on close and then refuses new items', async () => {
     const delivered: number[] = [];
     const writer = new BatchingWriter<number>({ flush: async (b) => { delivered.push(...b); }, maxBatch: 2, maxDelayMs: 10_000, maxPending: 100 });

@@ -9,10 +9,19 @@ import { validateMessage } from '../domain/ingest-validation.ts';
 import { LiveState } from '../domain/live-state.ts';
 import type { IngestCounters } from '../push/events.ts';
 import { BatchingWriter } from '../services/batching-writer.ts';
+import { WriteWatermark } from '../services/write-watermark.ts';
 import type { BrokerInfo } from './broker.ts';
 
 /** Dead letters keep at most this much of a payload; the rest is marked truncated. */
 const DEAD_LETTER_PAYLOAD_BYTES = 4096;
+/**
+ * Pending items past which a writer counts as behind, and MQTT messages are acknowledged on
+ * receipt until it catches up (services/write-watermark.ts). Below a session's in-flight window
+ * (ACK_WINDOW, 20,000), so that a lagging store is noticed before the broker stops sending.
+ * Readings: ≈5 of the telemetry writer's batches, well above what 20,000 msgs/s leaves pending.
+ */
+const READINGS_BEHIND = 10_000;
+const DEAD_LETTERS_BEHIND = 5_000;
 
 /** A message that passed validation, as other plugins receive it; `at` is its arrival (wall clock). */
 export type AcceptedMessage =
@@ -26,6 +35,11 @@ export interface Ingest {
   counters: IngestCounters;
   deadLetters: DeadLetterRepository;
   deadLetterWriter: BatchingWriter<DeadLetterInput>;
+  /**
+   * When MQTT messages are acknowledged: once the writers following them here (readings, dead
+   * letters, and the alarm changes, tracked by the alarms plugin) have stored what they carried.
+   */
+  acks: WriteWatermark;
   /** One MQTT subscription per owned partition, opened and closed by the partitions plugin. */
   subscriber: Subscribers;
   /**
@@ -47,7 +61,8 @@ export type Subscribers = Pick<PartitionSubscribers, 'subscribe' | 'unsubscribe'
  * The embedded broker's messages without an MQTT connection to it: no
  * encoding, TCP, parsing and PUBACK per message on either side (a quarter of
  * the server's CPU per message). One process owns every partition, so there
- * is no session to persist or take over.
+ * is no session to persist or take over, and no point in acknowledging after the write: the
+ * broker and its queues die with this process.
  */
 function inProcessSubscribers(subscribe: NonNullable<BrokerInfo['subscribeInProcess']>, handle: (topic: string, payload: Buffer) => void, log: FastifyBaseLogger): Subscribers {
   // Never throws into the broker, as the MQTT subscriber never throws into its client.
@@ -115,6 +130,9 @@ export default fp(async (app) => {
     maxPending: 20_000,
     onError: (error, size) => app.log.warn({ err: error, size }, 'dead-letter write failed; will retry'),
   });
+  const acks = new WriteWatermark(app.log);
+  acks.track('readings', app.telemetry.writer, READINGS_BEHIND);
+  acks.track('dead letters', deadLetterWriter, DEAD_LETTERS_BEHIND);
   const siteId = app.site.site.id;
   const acceptedListeners = new Set<AcceptedListener>();
   const notify = (message: AcceptedMessage): void => {
@@ -165,6 +183,7 @@ export default fp(async (app) => {
       ...(app.config.mqtt.password !== undefined && { password: app.config.mqtt.password }),
     }),
     onMessage,
+    acks,
     log: app.log,
   });
 
@@ -173,7 +192,7 @@ export default fp(async (app) => {
     return () => { acceptedListeners.delete(listener); };
   };
 
-  app.decorate('ingest', { live, counters, deadLetters, deadLetterWriter, subscriber, onAccepted });
+  app.decorate('ingest', { live, counters, deadLetters, deadLetterWriter, acks, subscriber, onAccepted });
   app.addHook('onClose', async () => {
     await subscriber.close();
     await deadLetterWriter.close();

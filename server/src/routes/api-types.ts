@@ -49,15 +49,30 @@ export interface ReadingsView { deviceId: string; metric: string; agg: Aggregate
 
 export interface ComponentHealth { ok: boolean; detail?: string }
 
+export interface WriterStatsView { pending: number; written: number; dropped: number; failedFlushes: number }
+export interface AckStatsView { mode: 'after-write' | 'on-receipt'; afterWrite: number; onReceipt: number }
+
 export interface HealthView {
   status: 'ok' | 'degraded';
   /** refused: the embedded broker's refused connections, publishes (spoofed topics) and subscriptions. */
   broker: ComponentHealth & { url: string; embedded: boolean; refused?: { connect: number; publish: number; subscribe: number } };
   database: ComponentHealth & { engine: 'pglite' | 'postgres' };
-  timeSeries: ComponentHealth & { engine: string };
+  /**
+   * writer: the telemetry writer's counters (readings). acks: how the MQTT messages were acknowledged
+   * to the broker — after what they carried was stored, or on receipt while a store failed or lagged
+   * (README "Fault tolerance"); the embedded broker's messages are not counted (nothing to acknowledge).
+   */
+  timeSeries: ComponentHealth & { engine: string; writer: WriterStatsView; acks: AckStatsView };
   ingest: IngestCounters;
   uptimeS: number;
+  /** This server process: the owner named in the partition leases (`host-pid-random`). */
+  instance: string;
+  /** The site's partitions (one per plot; README "Scale-out") this instance owns now, of `total`. */
+  partitions: { total: number; owned: PartitionLeaseView[] };
 }
+
+/** A partition's lease as this instance last renewed it: `expiresAt` by the database's clock (ISO), past while the database is unreachable. */
+export interface PartitionLeaseView { id: string; plotId: string; epoch: number; expiresAt: string }
 
 export interface DeadLetterView { id: string; receivedAt: string; topic: string; payload: string; payloadTruncated: boolean; reason: string; detail: string }
 

@@ -3,7 +3,10 @@ import type { ComponentHealth, HealthView } from './api-types.ts';
 
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-/** GET /api/health: broker, database and time-series status, and the ingest counters. 503 when degraded. */
+/**
+ * GET /api/health: broker, database and time-series status, the ingest counters, and which
+ * partitions this instance owns. 503 when degraded.
+ */
 const healthRoutes: FastifyPluginAsync = async (app) => {
   const startedAt = Date.now();
   // Public: load balancers and compose healthchecks probe it without a session.
@@ -19,6 +22,8 @@ const healthRoutes: FastifyPluginAsync = async (app) => {
       engine: store.engine,
       ...(store.detail !== undefined && { detail: store.detail }),
       ...(writer.lastError !== null && { detail: `writes failing (${writer.pending} pending): ${writer.lastError}` }),
+      writer: { pending: writer.pending, written: writer.written, dropped: writer.dropped, failedFlushes: writer.failedFlushes },
+      acks: app.ingest.acks.stats,
     };
     const brokerOk = app.ingest.subscriber.connected();
     const view: HealthView = {
@@ -32,6 +37,13 @@ const healthRoutes: FastifyPluginAsync = async (app) => {
       timeSeries,
       ingest: app.ingest.counters,
       uptimeS: Math.round((Date.now() - startedAt) / 1000),
+      instance: app.cluster.instance,
+      partitions: {
+        total: app.partitions.all.length,
+        owned: app.partitions.leases()
+          .map(({ partition, epoch, expiresAt }) => ({ id: partition.id, plotId: partition.plotId, epoch, expiresAt: new Date(expiresAt).toISOString() }))
+          .sort((a, b) => (a.id < b.id ? -1 : 1)),
+      },
     };
     return reply.code(view.status === 'ok' ? 200 : 503).send(view);
   });

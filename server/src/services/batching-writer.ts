@@ -5,6 +5,11 @@
  * flush keeps its items and is retried with back-off, so a store that is
  * briefly down loses nothing; only past `maxPending` are the oldest items
  * shed, and every shed item is counted.
+ *
+ * Items are numbered as they are added (`position`); `settled` says up to
+ * where every item is written or shed, however the flushes overlap, so a
+ * caller can tell when what it handed over is stored (MQTT acknowledgements
+ * after the write: services/write-watermark.ts).
  */
 export interface BatchingWriterOptions<T> {
   flush: (batch: T[]) => Promise<void>;
@@ -32,10 +37,15 @@ const MAX_BACKOFF_MS = 5_000;
 
 export class BatchingWriter<T> {
   private queue: T[] = [];
+  /** Each queued item's position, in step with `queue` and ascending (settled reads the head). */
+  private positions: number[] = [];
+  private added = 0;
   /** The scheduled flush: a timer, or an immediate when it is due now (a timer waits at least 1 ms). */
   private timer: { cancel(): void } | null = null;
   private timerDue = 0;
-  private readonly flushing = new Set<Promise<boolean>>();
+  /** The flushes in progress, each with the first (lowest) position of its batch. */
+  private readonly flushing = new Map<Promise<boolean>, number>();
+  private readonly flushedListeners = new Set<() => void>();
   private readonly concurrency: number;
   private backoffMs = 0;
   private closed = false;
@@ -45,12 +55,32 @@ export class BatchingWriter<T> {
     this.concurrency = Math.max(1, options.concurrency ?? 1);
   }
 
+  /** How many items were ever added: the position the next one gets. */
+  get position(): number {
+    return this.added;
+  }
+
+  /** Every item added before this position is written (or shed, counted in `dropped`). */
+  get settled(): number {
+    let lowest = this.positions[0] ?? this.added;
+    for (const first of this.flushing.values()) if (first < lowest) lowest = first;
+    return lowest;
+  }
+
+  /** Calls `listener` after each flush, written or failed (`settled` or `stats.lastError` moved); returns the function that removes it. */
+  onFlushed(listener: () => void): () => void {
+    this.flushedListeners.add(listener);
+    return () => { this.flushedListeners.delete(listener); };
+  }
+
   add(item: T): void {
     if (this.closed) throw new Error('BatchingWriter is closed');
     this.queue.push(item);
+    this.positions.push(this.added++);
     if (this.queue.length > this.options.maxPending) {
       const excess = this.queue.length - this.options.maxPending;
       this.queue.splice(0, excess);
+      this.positions.splice(0, excess);
       this.stats.dropped += excess;
     }
     this.stats.pending = this.queue.length;
@@ -68,7 +98,7 @@ export class BatchingWriter<T> {
         continue;
       }
       if (this.flushing.size === 0) return;
-      if (!(await Promise.race(this.flushing))) return;
+      if (!(await Promise.race(this.flushing.keys()))) return;
     }
   }
 
@@ -113,6 +143,7 @@ export class BatchingWriter<T> {
   private flushOnce(): Promise<boolean> {
     if (this.queue.length === 0) return Promise.resolve(true);
     const batch = this.queue.splice(0, this.options.maxBatch);
+    const positions = this.positions.splice(0, batch.length);
     this.stats.pending = this.queue.length;
     const flush = (async () => {
       try {
@@ -122,7 +153,11 @@ export class BatchingWriter<T> {
         this.stats.lastError = null;
         return true;
       } catch (error) {
-        this.queue.unshift(...batch);
+        // Back where its positions belong: ahead of what came later, behind another failed batch
+        // that came earlier (two flushes run at once).
+        const at = firstAbove(this.positions, positions[0]!);
+        this.queue.splice(at, 0, ...batch);
+        this.positions.splice(at, 0, ...positions);
         this.stats.failedFlushes += 1;
         this.stats.lastError = error instanceof Error ? error.message : String(error);
         this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(100, this.backoffMs * 2));
@@ -132,8 +167,23 @@ export class BatchingWriter<T> {
         this.stats.pending = this.queue.length;
       }
     })();
-    this.flushing.add(flush);
-    void flush.then(() => this.flushing.delete(flush));
+    this.flushing.set(flush, positions[0]!);
+    void flush.then(() => {
+      this.flushing.delete(flush);
+      for (const listener of this.flushedListeners) listener();
+    });
     return flush;
   }
+}
+
+/** The index of the first element of the ascending `sorted` greater than `value` (its length when none is). */
+function firstAbove(sorted: readonly number[], value: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (sorted[mid]! > value) high = mid;
+    else low = mid + 1;
+  }
+  return low;
 }

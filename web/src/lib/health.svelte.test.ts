@@ -7,9 +7,15 @@ const HEALTH: HealthView = {
   status: 'ok',
   broker: { ok: true, url: 'mqtt://embedded', embedded: true },
   database: { ok: true, engine: 'pglite' },
-  timeSeries: { ok: true, engine: 'sql' },
+  timeSeries: {
+    ok: true, engine: 'sql',
+    writer: { pending: 0, written: 118, dropped: 0, failedFlushes: 0 },
+    acks: { mode: 'after-write', afterWrite: 0, onReceipt: 0 },
+  },
   ingest: { accepted: 120, rejected: 3, byReason: { OUT_OF_RANGE: 3 } },
   uptimeS: 60,
+  instance: 'host-1-abcdef',
+  partitions: { total: 3, owned: [{ id: 'blue-valley/A', plotId: 'A', epoch: 1, expiresAt: '2025-01-01T00:00:15.000Z' }] },
 };
 
 describe('HealthStore', () => {

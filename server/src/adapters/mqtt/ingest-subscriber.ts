@@ -16,14 +16,33 @@
  * process owns every partition.
  *
  * A broker that lost the session (restarted without persistence) is subscribed to again.
+ *
+ * A message is acknowledged (PUBACK) once what it carried is stored — its
+ * reading, its dead letter, the alarm changes it caused — as the AckGate says,
+ * not on receipt: a process killed before a write leaves those messages
+ * unacknowledged, and the broker delivers them again to whoever has the
+ * session next. PUBACKs go out in the order the messages came, each release
+ * in one write. The in-flight window this needs is asked for with MQTT 5's
+ * Receive Maximum.
  */
-import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { connect, type IClientOptions, type MqttClient, type Packet } from 'mqtt';
+import { ACK_ON_RECEIPT, type AckGate, type AckMark } from '../../ports/ack-gate.ts';
 
 /** How long the broker keeps a partition's session (and its queue) with no one connected: MQTT 5 only. */
 export const SESSION_EXPIRY_S = 24 * 3_600;
 /** MQTT 5 DISCONNECT reason: another connection with the same client id took the session. */
 const SESSION_TAKEN_OVER = 0x8e;
 const RECONNECT_AFTER_MS = 1_000;
+/**
+ * Unacknowledged messages the broker may send one session (MQTT 5 Receive
+ * Maximum; Mosquitto 2 takes it over its max_inflight_messages). Messages wait
+ * for their batch's write, up to ≈0.3 s at 20,000 msgs/s: a window of 20,000
+ * lets one partition alone carry more than that. Keep the writers' bounds in
+ * WriteWatermark below it, or the broker stops before a lagging store is noticed.
+ */
+export const ACK_WINDOW = 20_000;
+/** How long closing waits for the held acknowledgements' writes before leaving them to the broker. */
+const CLOSE_WAIT_MS = 5_000;
 
 /** Pino-compatible (fastify's app.log fits). */
 export interface IngestLog {
@@ -50,6 +69,8 @@ export interface IngestSubscriberOptions extends BrokerConnection {
   clientId: string;
   /** Called for every message. Exceptions are logged, never thrown into the MQTT client. */
   onMessage(topic: string, payload: Buffer): void;
+  /** When a QoS 1 message may be acknowledged: after `onMessage` stored what it carried (default: on receipt). */
+  acks?: AckGate;
   /**
    * Asked before each reconnection whether this connection should still
    * consume (a rejection counts as yes: the store that knows may be down).
@@ -98,7 +119,7 @@ export async function connectIngest(opts: IngestSubscriberOptions): Promise<Inge
     clean: false,
     protocolVersion,
     // MQTT 5 ends a session at disconnect unless told to keep it.
-    ...(protocolVersion === 5 && { properties: { sessionExpiryInterval: SESSION_EXPIRY_S } }),
+    ...(protocolVersion === 5 && { properties: { sessionExpiryInterval: SESSION_EXPIRY_S, receiveMaximum: ACK_WINDOW } }),
     // Reconnections are this module's, after asking mayReconnect.
     reconnectPeriod: 0,
     connectTimeout: Math.min(timeoutMs, 30_000),
@@ -107,22 +128,43 @@ export async function connectIngest(opts: IngestSubscriberOptions): Promise<Inge
   };
   const client = connect(opts.url, clientOptions);
 
-  // mqtt.js writes each PUBACK with a system call of its own. Held back until what arrived in
-  // one read is handled, they go out in one write (measured: a quarter less CPU per message
-  // in the subscriber, and a broker that reads fewer packets).
-  let corked = false;
+  // PUBACKs are held until what their messages carried is stored (AckGate), then sent in arrival
+  // order, each release in one write (measured: a system call per PUBACK cost a quarter more CPU
+  // per message in the subscriber, and the broker read more packets).
+  const gate = opts.acks ?? ACK_ON_RECEIPT;
+  const pubacks = new PubackQueue(gate, (messageIds) => {
+    // A PUBACK of an earlier connection must not reach this one: it would acknowledge another message.
+    if (!client.connected) return;
+    client.stream.cork();
+    for (const messageId of messageIds) sendPuback({ cmd: 'puback', messageId });
+    client.stream.uncork();
+  });
+  // Set while closing: messages that still arrive are neither handled nor acknowledged; the broker keeps them for the session's next consumer.
+  let draining = false;
+  const sendPuback = holdPubacks(client, (messageId) => {
+    if (!draining) pubacks.hold(messageId);
+  });
+  client.once('end', gate.onProgress(() => pubacks.release()));
+  // mqtt.js handles every packet of one read on the next ticks; the messages' writes are queued by then.
+  let readEnding = false;
   client.on('packetreceive', () => {
-    if (corked) return;
-    corked = true;
-    const stream = client.stream;
-    stream.cork();
+    if (readEnding) return;
+    readEnding = true;
     setImmediate(() => {
-      corked = false;
-      stream.uncork();
+      readEnding = false;
+      pubacks.endOfRead();
     });
   });
+  // Messages handled but not acknowledged when the connection dropped: the broker sends them again
+  // first (same packet id, DUP set) once the session resumes; they are acknowledged, not handled twice.
+  let resent = new Set<number>();
 
-  client.on('message', (t, payload) => {
+  client.on('message', (t, payload, packet) => {
+    if (draining) return;
+    if (packet.qos > 0 && resent.size > 0) {
+      if (packet.dup && resent.delete(packet.messageId!)) return;
+      if (!packet.dup) resent = new Set();
+    }
     try {
       opts.onMessage(t, payload);
     } catch (err) {
@@ -150,6 +192,7 @@ export async function connectIngest(opts: IngestSubscriberOptions): Promise<Inge
   };
   let lostLogged = false;
   client.on('close', () => {
+    for (const messageId of pubacks.drop()) resent.add(messageId);
     if (closing) return;
     if (everConnected && !lostLogged) log.warn({ url: where, clientId }, 'MQTT ingest: connection lost, reconnecting');
     lostLogged = everConnected;
@@ -169,6 +212,7 @@ export async function connectIngest(opts: IngestSubscriberOptions): Promise<Inge
     log.info({ url: where, clientId, sessionPresent: connack.sessionPresent }, 'MQTT ingest: reconnected');
     // A broker that lost the session (restarted without persistence) lost the subscription too.
     if (!connack.sessionPresent) {
+      resent = new Set();
       client.subscribeAsync(topic, { qos: 1 }).catch((err: unknown) => log.error({ err, url: where, clientId, topic }, 'MQTT ingest: subscribing again failed'));
     }
   });
@@ -205,10 +249,131 @@ export async function connectIngest(opts: IngestSubscriberOptions): Promise<Inge
     clientId,
     connected: () => client.connected,
     close: () => {
-      closing ??= client.endAsync(!client.connected);
+      closing ??= (async () => {
+        // What was handled is acknowledged once stored; what comes now is left to the next consumer.
+        draining = true;
+        if (client.connected) await pubacks.idle(CLOSE_WAIT_MS);
+        await client.endAsync(!client.connected);
+      })();
       return closing;
     },
   };
+}
+
+/**
+ * A connection's PUBACKs, held until their messages are stored (the gate's
+ * mark, taken at the end of each read, is reached) and released in the order
+ * the messages arrived, as MQTT requires, whatever order the writes end in.
+ * While the gate does not hold, everything goes at the next release.
+ */
+export class PubackQueue {
+  /** The PUBACKs of the read being handled. */
+  private current: number[] = [];
+  /** Earlier reads' PUBACKs with the mark their messages wait for, oldest first from `head`. */
+  private groups: { messageIds: number[]; mark: AckMark }[] = [];
+  private head = 0;
+  private count = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly gate: AckGate, private readonly send: (messageIds: readonly number[]) => void) {}
+
+  /** PUBACKs not sent yet. */
+  get held(): number {
+    return this.count;
+  }
+
+  /** A message is handled; mqtt.js would acknowledge it now. */
+  hold(messageId: number): void {
+    this.current.push(messageId);
+    this.count += 1;
+  }
+
+  /** The read's messages are handled: their PUBACKs wait for what is handed to the stores by now. */
+  endOfRead(): void {
+    if (this.current.length > 0) {
+      this.groups.push({ messageIds: this.current, mark: this.gate.mark() });
+      this.current = [];
+    }
+    this.release();
+  }
+
+  /** Sends, in one call, the PUBACKs of the stored prefix; of everything while the gate does not hold. */
+  release(): void {
+    if (this.head === this.groups.length) return;
+    const holding = this.gate.holding();
+    const messageIds: number[] = [];
+    let stored = 0;
+    while (this.head < this.groups.length) {
+      const group = this.groups[this.head]!;
+      const reached = this.gate.reached(group.mark);
+      if (!reached && holding) break;
+      for (const messageId of group.messageIds) messageIds.push(messageId);
+      if (reached) stored += group.messageIds.length;
+      this.head += 1;
+    }
+    if (this.head === this.groups.length) {
+      this.groups = [];
+      this.head = 0;
+    } else if (this.head >= 1_024) {
+      this.groups = this.groups.slice(this.head);
+      this.head = 0;
+    }
+    if (messageIds.length === 0) return;
+    this.count -= messageIds.length;
+    this.send(messageIds);
+    this.gate.acknowledged(stored, true);
+    this.gate.acknowledged(messageIds.length - stored, false);
+    if (this.count === 0) this.wakeIdle();
+  }
+
+  /** The connection is gone: nothing held is sent. Returns the held message ids, oldest first. */
+  drop(): number[] {
+    const messageIds = [...this.groups.slice(this.head).flatMap((g) => g.messageIds), ...this.current];
+    this.groups = [];
+    this.head = 0;
+    this.current = [];
+    this.count = 0;
+    this.wakeIdle();
+    return messageIds;
+  }
+
+  /** Resolves once nothing is held, or after `timeoutMs`. */
+  idle(timeoutMs: number): Promise<void> {
+    if (this.count === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private wakeIdle(): void {
+    for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+}
+
+/**
+ * Takes PUBACKs out of mqtt.js's hands. mqtt.js 5.16 (handlers/publish.js)
+ * sends a QoS 1 message's PUBACK from handleMessage's callback and only then
+ * handles the next packet, so delaying that callback would handle one message
+ * per write. Its private `_sendPacket` is wrapped instead: a PUBACK goes to
+ * `hold` and mqtt.js carries on at once; the returned function sends one.
+ * Pinned against the real Mosquitto by test/contract/ingest-acks.test.ts: run
+ * it when upgrading mqtt.
+ */
+function holdPubacks(client: MqttClient, hold: (messageId: number) => void): (puback: Packet) => void {
+  type SendPacket = (packet: Packet, cb?: (error?: Error) => void, ...rest: unknown[]) => void;
+  const internals = client as unknown as { _sendPacket?: SendPacket };
+  const original = internals._sendPacket;
+  if (typeof original !== 'function') throw new Error('mqtt.js has no _sendPacket any more: ingest-subscriber.ts cannot hold PUBACKs');
+  internals._sendPacket = function (this: MqttClient, packet, cb, ...rest) {
+    if (packet.cmd !== 'puback') return original.call(this, packet, cb, ...rest);
+    hold(packet.messageId!);
+    cb?.();
+  };
+  return (puback) => original.call(client, puback);
 }
 
 export interface PartitionSubscription {
@@ -228,7 +393,7 @@ export class PartitionSubscribers {
   /** Per partition: the connection being opened, and the subscriber once it is. */
   private readonly open = new Map<string, { opening: Promise<IngestSubscriber>; subscriber: IngestSubscriber | null }>();
 
-  constructor(private readonly options: BrokerConnection & { onMessage(topic: string, payload: Buffer): void }) {}
+  constructor(private readonly options: BrokerConnection & Pick<IngestSubscriberOptions, 'onMessage' | 'acks'>) {}
 
   /** Connects the partition's persistent session and subscribes; rejects when the broker cannot be reached. */
   async subscribe(partition: PartitionSubscription): Promise<void> {
