@@ -1,6 +1,6 @@
 /** The REST API's contract: shapes, filters, pagination and specific errors, through app.inject. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiError, DeviceView, Page, ReadingsView, SiteView } from '../../server/src/routes/api-types.ts';
+import type { ApiError, DeviceView, HealthView, Page, ReadingsView, SiteView } from '../../server/src/routes/api-types.ts';
 import { startTestServer, type TestServer } from '../support/app.ts';
 
 let server: TestServer;
@@ -101,5 +101,19 @@ describe('GET /api/ingest/dead-letters', () => {
     expect(status).toBe(200);
     expect(body).toEqual({ items: [], nextCursor: null });
     expect((await get<ApiError>('/api/ingest/dead-letters?limit=9999')).status).toBe(400);
+  });
+});
+
+describe('GET /api/health', () => {
+  it('names this instance and the partitions it owns: alone on PGlite, every plot, each lease live', async () => {
+    const { status, body } = await get<HealthView>('/api/health');
+    expect(status).toBe(200);
+    expect(body.instance).toBe(server.app.cluster.instance);
+    expect(body.partitions.total).toBe(3);
+    expect(body.partitions.owned.map((p) => [p.id, p.plotId])).toEqual([['blue-valley/A', 'A'], ['blue-valley/B', 'B'], ['blue-valley/C', 'C']]);
+    for (const lease of body.partitions.owned) {
+      expect(lease.epoch).toBeGreaterThanOrEqual(1);
+      expect(Date.parse(lease.expiresAt)).toBeGreaterThan(Date.now());
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { isAnnunciated } from '../../server/src/domain/alarms/alarm-state.ts';
 import {
-  AlarmEngine, SUPPRESSION_RELEASE_MS, siteDetectorContext, type EngineEffect, type EngineSnapshot, type EngineSnapshotV1,
+  AlarmEngine, SNAPSHOT_VERSION, SUPPRESSION_RELEASE_MS, siteDetectorContext, type EngineEffect, type EngineSnapshot, type EngineSnapshotV1,
 } from '../../server/src/domain/alarms/engine.ts';
 import type { MetricValue } from '../../server/src/contract.ts';
 import { ALARM_DEVICES, HOUR, MINUTE, SECOND, T0, alarmSiteIndex, dev, isNight, reading } from '../support/alarm-site.ts';
@@ -192,6 +192,24 @@ describe('AlarmEngine: operator actions, out of service', () => {
     expect(engine.setOutOfService('BP-A-1', false, now).map((e) => e.type)).toEqual(['alarm-in-service']);
     expect(onScreen().map((a) => a.id)).toEqual(['BP-A-1:booster-pump.overcurrent']);
   });
+
+  it('resetOutOfService leaves exactly the devices given out of service, whatever a restored alarm says', () => {
+    send('BP-A-1', { current_a: 90 });
+    send('EL-A-01-1', { fault_code: 12 });
+    now += 10 * SECOND;
+    send('BP-A-1', { current_a: 90 });
+    // A restored state: the elevator's alarm flagged out of service, the switch itself lost.
+    engine.setOutOfService('EL-A-01-1', true, now);
+    engine.restore({ ...engine.snapshot(), outOfService: [] }, now);
+
+    const effects = engine.resetOutOfService(['BP-A-1'], now);
+    expect(effects.map((e) => [e.type, 'alarm' in e && e.alarm.id])).toEqual([
+      ['alarm-in-service', 'EL-A-01-1:elevator.fault'], ['alarm-out-of-service', 'BP-A-1:booster-pump.overcurrent'],
+    ]);
+    expect(engine.snapshot().outOfService).toEqual(['BP-A-1']);
+    expect(onScreen().map((a) => a.id)).toEqual(['EL-A-01-1:elevator.fault']);
+    expect(engine.resetOutOfService(['BP-A-1'], now)).toEqual([]);
+  });
 });
 
 describe('AlarmEngine: snapshot and restore', () => {
@@ -318,5 +336,44 @@ describe('AlarmEngine: plot water balance', () => {
     engine = newEngine();
     expect(engine.restore(saved, now)).toEqual({ ok: true });
     expect(raised(quarters(7, 12, 10, 4)).map((e) => [e.alarm.id, e.at])).toEqual([[BALANCE, T0 + 150 * MINUTE]]);
+  });
+});
+
+describe('AlarmEngine.merge: the snapshots of several partitions as one', () => {
+  /** A partition's snapshot with an entry in every field; typed, so a field the snapshot gains must be set here too. */
+  const everyField = (plot: 'A' | 'B'): EngineSnapshot => {
+    const partition = newEngine();
+    const elevator = `EL-${plot}-01-1`;
+    partition.onReading(dev(elevator), reading(elevator, T0, { fault_code: 12 }, 1), T0);
+    const { alarms, detectors, lastSeen } = partition.snapshot();
+    return {
+      version: SNAPSHOT_VERSION, alarms, detectors, lastSeen,
+      offline: [`SS-${plot}`],
+      outOfService: [elevator],
+      feederRoots: [[`SS-${plot}/F1`, { alarmId: `SS-${plot}:substation.feeder-outage-1`, clearedAt: null }]],
+      floods: [[plot, { raisedAt: [T0], since: T0 }]],
+      balances: [[`WM-${plot}-INLET:water.balance`, { inlet: null, hours: {}, judgedThrough: T0 }]],
+      balanceMeters: [[`WM-${plot}-01-0101:water.balance`, { ts: T0, value: 100, since: T0, partial: 0 }]],
+    };
+  };
+
+  it('keeps every field of every snapshot, and restores into one engine holding both', () => {
+    const parts = [everyField('A'), everyField('B')];
+    const merged = AlarmEngine.merge(parts);
+    expect(Object.keys(merged).sort()).toEqual(Object.keys(parts[0]!).sort());
+    expect(merged.version).toBe(SNAPSHOT_VERSION);
+    for (const field of Object.keys(parts[0]!).filter((f): f is Exclude<keyof EngineSnapshot, 'version'> => f !== 'version')) {
+      const entries = parts.map((p) => p[field] as readonly unknown[]);
+      expect(entries.every((e) => e.length > 0), `the fixture sets ${field}`).toBe(true);
+      expect(merged[field], field).toEqual(entries.flat());
+    }
+    expect(engine.restore(merged, T0)).toEqual({ ok: true });
+    expect(engine.snapshot()).toEqual(merged);
+  });
+
+  it('of none is the empty snapshot', () => {
+    const empty = AlarmEngine.merge([]);
+    expect(empty).toEqual(newEngine().snapshot());
+    expect(engine.restore(empty, T0)).toEqual({ ok: true });
   });
 });

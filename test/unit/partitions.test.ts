@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadSite } from '../../server/src/catalogue/load.ts';
-import { mergeSnapshots, partitionClientId, planLeases, sitePartitions, snapshotOfPlot } from '../../server/src/domain/partitions.ts';
-import type { EngineSnapshot } from '../../server/src/domain/alarms/engine.ts';
+import { partitionClientId, planLeases, sitePartitions, snapshotOfPlot } from '../../server/src/domain/partitions.ts';
+import { AlarmEngine, type EngineSnapshot } from '../../server/src/domain/alarms/engine.ts';
 
 describe('partitions', () => {
   const site = loadSite(null);
@@ -62,6 +62,7 @@ describe('engine snapshots by partition', () => {
     outOfService: [],
     feederRoots: [['SS-A/F1', { alarmId: 'SS-A:substation.feeder', clearedAt: null }]],
     floods: [['B', { since: 1 }]],
+    balances: [['WM-B-01-0101:water.balance', { judgedThrough: 1 }]],
     balanceMeters: [['WM-B-01-0101:water.balance', { h: 1 }]],
   } as unknown as EngineSnapshot;
 
@@ -73,15 +74,15 @@ describe('engine snapshots by partition', () => {
     expect(b.offline).toEqual(['EL-B-01-1']);
     expect(b.feederRoots).toEqual([]);
     expect(b.floods).toEqual([['B', { since: 1 }]]);
+    expect(b.balances).toEqual([['WM-B-01-0101:water.balance', { judgedThrough: 1 }]]);
     expect(b.balanceMeters).toEqual([['WM-B-01-0101:water.balance', { h: 1 }]]);
     expect(b.version).toBe(2);
   });
 
   it('puts the plots back together', () => {
     const plots = new Set(['A', 'B']);
-    const empty = { version: 2, alarms: [], detectors: [], lastSeen: [], offline: [], outOfService: [], feederRoots: [], floods: [] } as unknown as EngineSnapshot;
-    const merged = mergeSnapshots(empty, ['A', 'B'].map((p) => snapshotOfPlot(whole, plotOf, plots, p))) as unknown as Record<string, unknown[]>;
-    for (const field of ['alarms', 'detectors', 'lastSeen', 'offline', 'feederRoots', 'floods', 'balanceMeters']) {
+    const merged = AlarmEngine.merge(['A', 'B'].map((p) => snapshotOfPlot(whole, plotOf, plots, p))) as unknown as Record<string, unknown[]>;
+    for (const field of ['alarms', 'detectors', 'lastSeen', 'offline', 'outOfService', 'feederRoots', 'floods', 'balances', 'balanceMeters']) {
       expect(new Set(merged[field]), field).toEqual(new Set((whole as unknown as Record<string, unknown[]>)[field]));
     }
   });

@@ -97,17 +97,6 @@ export function snapshotOfPlot(snapshot: EngineSnapshot, plotOf: (deviceId: stri
   return out as unknown as EngineSnapshot;
 }
 
-/** The snapshots of several partitions as one (each field's entries side by side); `empty` gives the fields and version. */
-export function mergeSnapshots(empty: EngineSnapshot, parts: readonly EngineSnapshot[]): EngineSnapshot {
-  const out: Record<string, unknown> = { ...empty };
-  for (const part of parts) {
-    for (const [field, value] of Object.entries(part)) {
-      if (Array.isArray(value)) out[field] = [...((out[field] as unknown[] | undefined) ?? []), ...value];
-    }
-  }
-  return out as unknown as EngineSnapshot;
-}
-
 function fnv1a(text: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {

@@ -1,9 +1,9 @@
 import fp from 'fastify-plugin';
-import { AlarmRepository, type AlarmWrite } from '../adapters/sql/alarm-repository.ts';
+import { AlarmRepository, MAX_ALARM_WRITE, type AlarmWrite } from '../adapters/sql/alarm-repository.ts';
 import { PartitionLeaseRepository } from '../adapters/sql/partition-lease-repository.ts';
 import { isActive, isAnnunciated, type Alarm } from '../domain/alarms/alarm-state.ts';
-import { AlarmEngine, siteDetectorContext, type ActionResult, type EngineEffect, type EngineSnapshot, SNAPSHOT_VERSION } from '../domain/alarms/engine.ts';
-import { mergeSnapshots, snapshotOfPlot, type Partition } from '../domain/partitions.ts';
+import { AlarmEngine, siteDetectorContext, type ActionResult, type EngineEffect, type EngineSnapshot } from '../domain/alarms/engine.ts';
+import { snapshotOfPlot, type Partition } from '../domain/partitions.ts';
 import { isNightAt } from '../domain/sun.ts';
 import { AppError } from '../errors.ts';
 import type { AcceptedMessage } from './ingest.ts';
@@ -49,6 +49,8 @@ export interface Alarms {
   subscribe(listener: AlarmListener): () => void;
   /** While a maintenance ticket for the device is open its alarms keep tracking but are not annunciated. */
   setOutOfService(deviceId: string, on: boolean): EngineEffect[];
+  /** Where a partition's new owner reads which devices are out of service (the maintenance tickets under way). */
+  useOutOfServiceSource(source: () => Promise<ReadonlySet<string>>): void;
   /** Operator actions: applied by the partition's owner (this or another instance), stored and pushed before the promise resolves. */
   acknowledge(id: string, action: { by: string; comment?: string }): Promise<ActionResult>;
   shelve(id: string, action: { by: string; until?: number | null; reason: string }): Promise<ActionResult>;
@@ -80,10 +82,7 @@ export function alarmView(alarm: Alarm): AlarmView {
   };
 }
 
-const EMPTY_SNAPSHOT: EngineSnapshot = {
-  version: SNAPSHOT_VERSION, alarms: [], detectors: [], lastSeen: [], offline: [], outOfService: [], feederRoots: [], floods: [],
-  balances: [], balanceMeters: [],
-};
+const EMPTY_SNAPSHOT: EngineSnapshot = AlarmEngine.merge([]);
 
 /**
  * The engine's snapshot, with each alarm replaced by its stored row where the
@@ -136,6 +135,7 @@ export default fp(async (app) => {
   /** Alarms of other instances' partitions as their owner answered a forwarded action. */
   const remote = new Map<string, Alarm>();
   const listeners = new Set<AlarmListener>();
+  let devicesOutOfService: () => Promise<ReadonlySet<string>> = async () => new Set();
   /** The state of each alarm as last queued for writing: what differs at snapshot time is written too. */
   const queued = new Map<string, Alarm>();
   let closing = false;
@@ -185,13 +185,15 @@ export default fp(async (app) => {
       }
       afterStored(batch);
     },
-    maxBatch: 1_000,
+    maxBatch: MAX_ALARM_WRITE,
     // At once: what arrives while a batch is being stored forms the next batch, so a burst
     // still costs few statements, and a lone fault is not held back.
     maxDelayMs: 0,
     maxPending: 200_000,
     onError: (error, size) => app.log.warn({ err: error, size }, 'alarm write failed; will retry'),
   });
+  // A message is acknowledged to the broker once the alarm changes it caused are stored too.
+  app.ingest.acks.track('alarm changes', writer, 5_000);
 
   const record = (state: Owned, effects: readonly EngineEffect[]): void => {
     state.dirty = true;
@@ -280,12 +282,18 @@ export default fp(async (app) => {
           engine.restore(mergeStored(null, 0, stored) ?? EMPTY_SNAPSHOT, app.clock.now());
         }
       }
+      // A maintenance ticket changed while the partition had no owner reached no engine, and a
+      // snapshot may be older than the last change: the tickets under way are the word.
+      const underMaintenance = [...await devicesOutOfService()].filter((deviceId) => plotOfDevice(deviceId) === partition.plotId);
+      const outOfServiceEffects = engine.resetOutOfService(underMaintenance, app.clock.now());
       for (const alarm of engine.alarms()) {
         queued.set(alarm.id, alarm);
         remote.delete(alarm.id);
       }
-      owned.set(partition.plotId, { partition, epoch, engine, dirty: false });
-      app.log.info({ partition: partition.id, epoch, alarms: engine.alarms().length }, 'alarm engine restored');
+      const state: Owned = { partition, epoch, engine, dirty: false };
+      owned.set(partition.plotId, state);
+      record(state, outOfServiceEffects);
+      app.log.info({ partition: partition.id, epoch, alarms: engine.alarms().length, outOfService: underMaintenance.length }, 'alarm engine restored');
     },
     handOver: async (partition) => {
       const state = owned.get(partition.plotId);
@@ -320,8 +328,7 @@ export default fp(async (app) => {
     },
     alarms: () => [...owned.values()].flatMap((s) => s.engine.alarms()),
     floodingPlots: () => [...owned.values()].flatMap((s) => s.engine.floodingPlots()),
-    // Field by field, so that fields the engine's snapshot gains are merged too.
-    snapshot: () => mergeSnapshots(EMPTY_SNAPSHOT, [...owned.values()].map((s) => s.engine.snapshot())),
+    snapshot: () => AlarmEngine.merge([...owned.values()].map((s) => s.engine.snapshot())),
   };
 
   /** What the control room's alarm list starts from: every partition's open alarms and floods. */
@@ -417,6 +424,7 @@ export default fp(async (app) => {
       app.cluster.tell('alarms:out-of-service', { deviceId, on });
       return [];
     },
+    useOutOfServiceSource: (source) => { devicesOutOfService = source; },
     acknowledge: (id, action) => act({ id, action: 'acknowledge', ...action }),
     shelve: (id, action) => act({ id, action: 'shelve', ...action }),
     unshelve: (id, action) => act({ id, action: 'unshelve', ...action }),

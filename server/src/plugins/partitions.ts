@@ -1,13 +1,15 @@
 import fp from 'fastify-plugin';
 import { PartitionLeaseRepository } from '../adapters/sql/partition-lease-repository.ts';
 import { partitionClientId, sitePartitions, type Partition } from '../domain/partitions.ts';
-import { PartitionCoordinator } from '../services/partition-coordinator.ts';
+import { PartitionCoordinator, type OwnedPartition } from '../services/partition-coordinator.ts';
 
 export interface Partitions {
   /** Every partition of the site (one per plot). */
   readonly all: readonly Partition[];
   /** The partitions this instance owns now. */
   owned(): Partition[];
+  /** The same with each lease's epoch and expiry. */
+  leases(): OwnedPartition[];
   ownsPlot(plotId: string): boolean;
   ownsAll(): boolean;
 }
@@ -76,6 +78,7 @@ export default fp(async (app) => {
   app.decorate('partitions', {
     all,
     owned: () => coordinator.ownedPartitions().map((o) => o.partition),
+    leases: () => coordinator.ownedPartitions(),
     ownsPlot: (plotId: string) => ownedPlots().has(plotId),
     ownsAll: () => coordinator.ownedPartitions().length === all.length,
   } satisfies Partitions);

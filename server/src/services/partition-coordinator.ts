@@ -14,14 +14,16 @@
  * instance take the lease and connect, the broker ends this one's session and
  * `fenced()` drops the partition here.
  */
+import type { HeldLease } from '../adapters/sql/partition-lease-repository.ts';
 import { planLeases, type Partition } from '../domain/partitions.ts';
 
 export interface LeaseStore {
   heartbeat(siteId: string, instance: string, ttlMs: number): Promise<number>;
   leave(siteId: string, instance: string): Promise<void>;
   takenByOthers(partitions: readonly string[], instance: string): Promise<Set<string>>;
-  acquire(partition: string, instance: string, ttlMs: number, force?: boolean): Promise<number | null>;
-  renew(partitions: readonly string[], instance: string, ttlMs: number): Promise<Set<string>>;
+  acquire(partition: string, instance: string, ttlMs: number, force?: boolean): Promise<HeldLease | null>;
+  /** The leases still held, with their new expiry. */
+  renew(partitions: readonly string[], instance: string, ttlMs: number): Promise<Map<string, number>>;
   release(partitions: readonly string[], instance: string): Promise<void>;
   leases(partitions: readonly string[]): Promise<{ partition: string; owner: string; epoch: number }[]>;
 }
@@ -55,7 +57,8 @@ export interface CoordinatorOptions {
   onReleased?: () => void;
 }
 
-export interface OwnedPartition { readonly partition: Partition; readonly epoch: number }
+/** `expiresAt`: the lease's expiry as the store last answered (epoch ms, the database's clock); past while the store is unreachable. */
+export interface OwnedPartition { readonly partition: Partition; readonly epoch: number; readonly expiresAt: number }
 
 export class PartitionCoordinator {
   private readonly owned = new Map<string, OwnedPartition>();
@@ -165,8 +168,14 @@ export class PartitionCoordinator {
     const held = [...this.owned.keys()];
     const renewed = await store.renew(held, instance, leaseMs);
     for (const id of held) {
-      if (renewed.has(id)) continue;
-      const owned = this.owned.get(id)!;
+      const owned = this.owned.get(id);
+      // Fenced while the store answered: already dropped.
+      if (!owned) continue;
+      const expiresAt = renewed.get(id);
+      if (expiresAt !== undefined) {
+        this.owned.set(id, { ...owned, expiresAt });
+        continue;
+      }
       this.owned.delete(id);
       this.options.handlers.lost(owned.partition, 'the lease was taken over while the store was unreachable');
     }
@@ -181,11 +190,12 @@ export class PartitionCoordinator {
     }
     for (const id of plan.acquire) {
       if (this.stopped) return;
-      const epoch = await store.acquire(id, instance, leaseMs, exclusive);
-      if (epoch === null) continue;
+      const lease = await store.acquire(id, instance, leaseMs, exclusive);
+      if (lease === null) continue;
+      const { epoch, expiresAt } = lease;
       const partition = this.byId.get(id)!;
       // Owned while it is being taken: its connection may already ask stillOwns().
-      this.owned.set(id, { partition, epoch });
+      this.owned.set(id, { partition, epoch, expiresAt });
       try {
         await this.options.handlers.acquire(partition, epoch);
       } catch (error) {

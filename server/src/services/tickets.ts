@@ -12,7 +12,7 @@ import type { EngineEffect } from '../domain/alarms/engine.ts';
 import { chooseAssignee, isOnDuty, supervisorOnDuty, zoneOf } from '../domain/tickets/assignment.ts';
 import { localTime } from '../domain/tickets/local-time.ts';
 import {
-  holdsOutOfService, RECEPTION_SOURCES, TicketError,
+  holdsOutOfService, RECEPTION_SOURCES, TICKET_STATUSES, TicketError,
   type Actor, type Escalation, type Priority, type ReceptionSource, type Ticket, type TicketEvent, type TicketKind, type TicketSource,
 } from '../domain/tickets/model.ts';
 import { CHECKLIST, completeRound, isMissed, roundsAhead, startRound, type ChecklistResult, type PatrolRound } from '../domain/tickets/patrols.ts';
@@ -101,6 +101,12 @@ export class TicketService {
   /** Connects the alarm engine's out-of-service switch once the alarms are there. */
   useOutOfService(setOutOfService: (deviceId: string, on: boolean) => void): void {
     this.setOutOfService = setOutOfService;
+  }
+
+  /** The devices that maintenance tickets under way hold out of service: what a partition's new owner rebuilds the switch from. */
+  async devicesOutOfService(): Promise<Set<string>> {
+    const held = await this.repo.all({ kind: 'maintenance', status: TICKET_STATUSES.filter(holdsOutOfService) });
+    return new Set(held.flatMap((t) => (t.deviceId === null ? [] : [t.deviceId])));
   }
   get catalogue(): StaffCatalogue { return this.staff; }
 

@@ -17,7 +17,11 @@ import { queryRows, type Database } from './database.ts';
 
 export interface LeaseRow { partition: string; owner: string; epoch: number; live: boolean }
 
+/** A lease as taken or renewed: its epoch and when it expires (by the database's clock, epoch ms). */
+export interface HeldLease { epoch: number; expiresAt: number }
+
 const ttl = (ttlMs: number): SQL => sql`(now() + ${Math.round(ttlMs)}::int * interval '1 millisecond')`;
+const expiresAtMs = sql`(date_part('epoch', expires_at) * 1000)::float8`;
 const list = (items: readonly string[]): SQL => sql.join(items.map((i) => sql`${i}`), sql`, `);
 
 export class PartitionLeaseRepository {
@@ -48,24 +52,24 @@ export class PartitionLeaseRepository {
   /**
    * Takes the lease if it is free, expired or already ours (or, with `force`,
    * whatever its state: a PGlite store has one process by construction).
-   * Returns the new epoch, or null when someone else holds it.
+   * Returns the new epoch and expiry, or null when someone else holds it.
    */
-  async acquire(partition: string, instance: string, ttlMs: number, force = false): Promise<number | null> {
-    const rows = await queryRows<{ epoch: number }>(this.database.db, sql`
+  async acquire(partition: string, instance: string, ttlMs: number, force = false): Promise<HeldLease | null> {
+    const rows = await queryRows<{ epoch: number; expires_at: number }>(this.database.db, sql`
       insert into partition_leases (partition, owner, epoch, expires_at) values (${partition}, ${instance}, 1, ${ttl(ttlMs)})
       on conflict (partition) do update set owner = excluded.owner, epoch = partition_leases.epoch + 1, expires_at = excluded.expires_at
         where partition_leases.expires_at <= now() or partition_leases.owner = excluded.owner or ${force}::boolean
-      returning epoch::float8 as epoch`);
-    return rows[0] ? Number(rows[0].epoch) : null;
+      returning epoch::float8 as epoch, ${expiresAtMs} as expires_at`);
+    return rows[0] ? { epoch: Number(rows[0].epoch), expiresAt: Number(rows[0].expires_at) } : null;
   }
 
-  /** Extends the leases this instance still holds; returns those (a missing one was taken over). */
-  async renew(partitions: readonly string[], instance: string, ttlMs: number): Promise<Set<string>> {
-    if (partitions.length === 0) return new Set();
-    const rows = await queryRows<{ partition: string }>(this.database.db, sql`
+  /** Extends the leases this instance still holds; returns those with their new expiry (a missing one was taken over). */
+  async renew(partitions: readonly string[], instance: string, ttlMs: number): Promise<Map<string, number>> {
+    if (partitions.length === 0) return new Map();
+    const rows = await queryRows<{ partition: string; expires_at: number }>(this.database.db, sql`
       update partition_leases set expires_at = ${ttl(ttlMs)}
-      where owner = ${instance} and partition in (${list(partitions)}) returning partition`);
-    return new Set(rows.map((r) => r.partition));
+      where owner = ${instance} and partition in (${list(partitions)}) returning partition, ${expiresAtMs} as expires_at`);
+    return new Map(rows.map((r) => [r.partition, Number(r.expires_at)]));
   }
 
   /** Ends the leases at once (keeping owner and epoch), so that another instance may take them now. */

@@ -62,7 +62,11 @@ export type DetectorMemory =
   | { readonly type: 'flat-line'; readonly ref: Sample | null }
   | { readonly type: 'register-decrease'; readonly last: number | null }
   | { readonly type: 'register-jump'; readonly last: Sample | null }
-  | { readonly type: 'register-increase'; readonly samples: readonly { readonly ts: number; readonly value: number; readonly per: number | null }[] }
+  | {
+    readonly type: 'register-increase';
+    /** Where the register or `per` changed, in event-time order, from the newest at or before the window's start on (stepRegisterIncrease). */
+    readonly samples: readonly { readonly ts: number; readonly value: number; readonly per: number | null }[];
+  }
   | {
     readonly type: 'continuous-use';
     readonly last: Sample | null;
@@ -118,6 +122,11 @@ export interface Evaluation {
   readonly state: DetectorState;
   readonly condition: Condition;
   readonly value?: MetricValue;
+  /**
+   * What an alarm shows: given when the reading is abnormal or the condition
+   * active, not for a normal reading (nobody shows it, and formatting one for
+   * every rule on every reading cost a quarter of the engine's time).
+   */
   readonly message?: string;
 }
 
@@ -125,6 +134,7 @@ interface Step {
   readonly memory: DetectorMemory;
   readonly condition: Condition;
   readonly value?: MetricValue;
+  /** See Evaluation.message. */
   readonly message?: string;
 }
 
@@ -135,13 +145,15 @@ export function evaluate(rule: ReadingRule, state: DetectorState | undefined, re
   const memory = current.memory.type === rule.detector.type ? current.memory : initialMemory(rule.detector);
   const step = stepDetector(rule.detector, memory, reading, ctx);
   if (step === null) return { state: current, condition: 'unchanged' };
+  if (current.resume === undefined) return evaluation({ lastTs: reading.ts, lastSeq: reading.seq, memory: step.memory }, step.condition, step);
   const { condition, resume } = resumed(rule.detector, current.resume, step.condition, reading.ts);
-  return {
-    state: { lastTs: reading.ts, lastSeq: reading.seq, memory: step.memory, ...(resume && { resume }) },
-    condition,
-    ...(step.value !== undefined && { value: step.value }),
-    ...(step.message !== undefined && { message: step.message }),
-  };
+  return evaluation({ lastTs: reading.ts, lastSeq: reading.seq, memory: step.memory, ...(resume && { resume }) }, condition, step);
+}
+
+/** Built without spreads: this runs for every rule on every reading. */
+function evaluation(state: DetectorState, condition: Condition, { value, message }: Step): Evaluation {
+  if (value === undefined) return message === undefined ? { state, condition } : { state, condition, message };
+  return message === undefined ? { state, condition, value } : { state, condition, value, message };
 }
 
 export function initialState(detector: ReadingDetector): DetectorState {
@@ -244,10 +256,12 @@ const level = (active: boolean): Condition => (active ? 'active' : 'clear');
  * abnormal nor normal, so neither delay may run.
  */
 function debounce(d: Debounce, raw: 'abnormal' | 'normal' | 'hold', ts: number, onDelayMs: number, offDelayMs: number): Debounce {
-  if (raw === 'hold' || (raw === 'abnormal') === d.active) return { active: d.active, since: null };
+  // An unchanged timer is returned as it is (no allocation per reading).
+  if (raw === 'hold' || (raw === 'abnormal') === d.active) return d.since === null ? d : { active: d.active, since: null };
   const since = d.since ?? ts;
   const delay = d.active ? offDelayMs : onDelayMs;
-  return ts - since >= delay ? { active: !d.active, since: null } : { active: d.active, since };
+  if (ts - since >= delay) return { active: !d.active, since: null };
+  return since === d.since ? d : { active: d.active, since };
 }
 
 function stepThreshold(d: ThresholdDetector, m: Memory<'threshold'>, reading: Reading): Step | null {
@@ -258,8 +272,8 @@ function stepThreshold(d: ThresholdDetector, m: Memory<'threshold'>, reading: Re
   const raw = compare(value, d.op, d.limit) ? 'abnormal' : compare(value, d.op, backLimit) ? 'hold' : 'normal';
   const next = debounce(m.debounce, raw, reading.ts, d.onDelayMs, d.offDelayMs);
   return {
-    memory: { type: 'threshold', debounce: next }, condition: level(next.active), value,
-    message: `${d.metric} ${value} (limit ${SYMBOL[d.op]} ${d.limit})`,
+    memory: next === m.debounce ? m : { type: 'threshold', debounce: next }, condition: level(next.active), value,
+    message: raw === 'abnormal' || next.active ? `${d.metric} ${value} (limit ${SYMBOL[d.op]} ${d.limit})` : undefined,
   };
 }
 
@@ -272,30 +286,44 @@ function predicateHolds(p: Predicate, known: Readonly<Record<string, MetricValue
   return typeof value === 'number' && typeof p.value === 'number' ? compare(value, p.op, p.value) : undefined;
 }
 
-function conditionMetrics(d: ConditionDetector): string[] {
-  const metrics = d.all.flatMap((p) => ('metric' in p ? [p.metric] : []));
-  return [...metrics, ...(d.steady ?? []), ...(d.report !== undefined ? [d.report] : [])];
+/** The metrics a condition reads, worked out once per detector (rules are constants). */
+const conditionMetricsOf = new WeakMap<ConditionDetector, readonly string[]>();
+
+function conditionMetrics(d: ConditionDetector): readonly string[] {
+  let metrics = conditionMetricsOf.get(d);
+  if (metrics === undefined) {
+    metrics = [...d.all.flatMap((p) => ('metric' in p ? [p.metric] : [])), ...(d.steady ?? []), ...(d.report !== undefined ? [d.report] : [])];
+    conditionMetricsOf.set(d, metrics);
+  }
+  return metrics;
 }
 
 function stepCondition(d: ConditionDetector, m: Memory<'condition'>, reading: Reading, ctx: DetectorContext): Step | null {
   const metrics = conditionMetrics(d);
-  if (!metrics.some((metric) => reading.values[metric] !== undefined)) return null;
-  const known: Record<string, MetricValue> = { ...m.known };
+  // Most readings repeat what is known: `known` is copied only when a value changed, and the memory is kept when nothing did.
+  let known = m.known;
+  let copy: Record<string, MetricValue> | null = null;
+  let seen = false;
   for (const metric of metrics) {
     const value = reading.values[metric];
-    if (value !== undefined) known[metric] = value;
+    if (value === undefined) continue;
+    seen = true;
+    if (known[metric] === value) continue;
+    known = copy ??= { ...m.known };
+    copy[metric] = value;
   }
-  const verdicts = d.all.map((p) => predicateHolds(p, known, reading.ts, ctx));
+  if (!seen) return null;
   const reportMetric = d.report ?? metrics[0];
   const value = reportMetric === undefined ? undefined : known[reportMetric];
-  const withValue = value === undefined ? {} : { value };
-  if (verdicts.includes(undefined)) {
-    return { memory: { ...m, known }, condition: 'unchanged', ...withValue };
+  let holds = true;
+  for (const p of d.all) {
+    const verdict = predicateHolds(p, known, reading.ts, ctx);
+    if (verdict === undefined) return { memory: known === m.known ? m : { ...m, known }, condition: 'unchanged', value };
+    holds &&= verdict;
   }
 
-  const holds = verdicts.every(Boolean);
-  const steadyNow = Object.fromEntries((d.steady ?? []).map((metric) => [metric, known[metric] ?? null]));
-  const moved = holds && m.ref !== null && Object.keys(steadyNow).some((metric) => steadyNow[metric] !== m.ref?.[metric]);
+  const steady = d.steady ?? [];
+  const moved = holds && m.ref !== null && steady.some((metric) => (known[metric] ?? null) !== m.ref?.[metric]);
   let next: Debounce;
   if (!holds) next = debounce(m.debounce, 'normal', reading.ts, d.onDelayMs, d.offDelayMs);
   else if (moved) {
@@ -303,10 +331,11 @@ function stepCondition(d: ConditionDetector, m: Memory<'condition'>, reading: Re
     const ended = debounce(m.debounce, 'normal', reading.ts, d.onDelayMs, d.offDelayMs);
     next = ended.active ? ended : debounce({ active: false, since: null }, 'abnormal', reading.ts, d.onDelayMs, d.offDelayMs);
   } else next = debounce(m.debounce, 'abnormal', reading.ts, d.onDelayMs, d.offDelayMs);
-  const ref = holds ? (moved || m.ref === null ? steadyNow : m.ref) : null;
+  const ref = holds ? (moved || m.ref === null ? Object.fromEntries(steady.map((metric) => [metric, known[metric] ?? null])) : m.ref) : null;
   return {
-    memory: { type: 'condition', debounce: next, known, ref }, condition: level(next.active), ...withValue,
-    message: d.all.map((p) => ('schedule' in p ? `scheduled ${p.schedule}` : `${p.metric} ${SYMBOL[p.op]} ${String(p.value)} (is ${String(known[p.metric])})`)).join(', '),
+    memory: known === m.known && next === m.debounce && ref === m.ref ? m : { type: 'condition', debounce: next, known, ref },
+    condition: level(next.active), value,
+    message: holds || next.active ? d.all.map((p) => ('schedule' in p ? `scheduled ${p.schedule}` : `${p.metric} ${SYMBOL[p.op]} ${String(p.value)} (is ${String(known[p.metric])})`)).join(', ') : undefined,
   };
 }
 
@@ -322,7 +351,7 @@ function stepRateOfChange(d: RateOfChangeDetector, m: Memory<'rate-of-change'>, 
   const abnormal = d.direction === 'rise' ? perMinute > d.limitPerMinute : perMinute < -d.limitPerMinute;
   return {
     memory, condition: level(abnormal), value,
-    message: `${d.metric} changing ${round(perMinute)}/min (limit ${d.direction === 'rise' ? '+' : '−'}${d.limitPerMinute}/min)`,
+    message: abnormal ? `${d.metric} changing ${round(perMinute)}/min (limit ${d.direction === 'rise' ? '+' : '−'}${d.limitPerMinute}/min)` : undefined,
   };
 }
 
@@ -332,9 +361,10 @@ function stepFlatLine(d: FlatLineDetector, m: Memory<'flat-line'>, reading: Read
   const moved = m.ref === null || Math.abs(value - m.ref.value) > d.tolerance;
   const ref = moved ? { ts: reading.ts, value } : m.ref!;
   const stuckMs = reading.ts - ref.ts;
+  const stuck = stuckMs >= d.windowMs;
   return {
-    memory: { type: 'flat-line', ref }, condition: level(stuckMs >= d.windowMs), value,
-    message: `${d.metric} unchanged at ${value} for ${Math.round(stuckMs / 60_000)} min`,
+    memory: { type: 'flat-line', ref }, condition: level(stuck), value,
+    message: stuck ? `${d.metric} unchanged at ${value} for ${Math.round(stuckMs / 60_000)} min` : undefined,
   };
 }
 
@@ -344,7 +374,8 @@ function stepRegisterDecrease(d: RegisterDecreaseDetector, m: Memory<'register-d
   // The new value becomes the baseline, so one reset raises one alarm, not one per reading after it.
   const memory: DetectorMemory = { type: 'register-decrease', last: value };
   if (m.last === null) return { memory, condition: 'unchanged', value };
-  return { memory, condition: level(value < m.last), value, message: `${d.metric} went from ${m.last} to ${value}` };
+  const reversed = value < m.last;
+  return { memory, condition: level(reversed), value, message: reversed ? `${d.metric} went from ${m.last} to ${value}` : undefined };
 }
 
 function stepRegisterJump(d: RegisterJumpDetector, m: Memory<'register-jump'>, reading: Reading): Step | null {
@@ -354,12 +385,21 @@ function stepRegisterJump(d: RegisterJumpDetector, m: Memory<'register-jump'>, r
   if (m.last === null) return { memory, condition: 'unchanged', value };
   const increase = value - m.last.value;
   const allowed = d.maxPerHour * (Math.max(reading.ts - m.last.ts, d.minSpanMs) / 3_600_000);
+  const jumped = increase > allowed;
   return {
-    memory, condition: level(increase > allowed), value,
-    message: `${d.metric} rose by ${round(increase)} in ${Math.round((reading.ts - m.last.ts) / 60_000)} min (at most ${round(allowed)} plausible)`,
+    memory, condition: level(jumped), value,
+    message: jumped ? `${d.metric} rose by ${round(increase)} in ${Math.round((reading.ts - m.last.ts) / 60_000)} min (at most ${round(allowed)} plausible)` : undefined,
   };
 }
 
+/**
+ * The samples kept are the readings where the register (or `per`) changed,
+ * from the newest at or before the window's start on: the value at the
+ * window's start is that of the newest change at or before it, so the
+ * readings of a run of equal values add nothing. Most readings change
+ * nothing (a pump reports every few seconds, it starts a few times an hour)
+ * and then neither copy nor allocate the samples.
+ */
 function stepRegisterIncrease(d: RegisterIncreaseDetector, m: Memory<'register-increase'>, reading: Reading): Step | null {
   const value = numberOf(reading, d.metric);
   const per = d.per === undefined ? null : numberOf(reading, d.per.metric);
@@ -367,23 +407,27 @@ function stepRegisterIncrease(d: RegisterIncreaseDetector, m: Memory<'register-i
   const latest = m.samples.at(-1);
   // A register that went back (meter swap, controller reset) starts a new series.
   const restarted = latest !== undefined && (value < latest.value || (per !== null && latest.per !== null && per < latest.per));
-  const all = [...(restarted ? [] : m.samples), { ts: reading.ts, value, per }];
-  // Baseline: the newest sample at or before the window's start, or the oldest there is.
+  const changed = latest === undefined || restarted || value !== latest.value || per !== latest.per;
+  let samples = changed ? [...(restarted ? [] : m.samples), { ts: reading.ts, value, per }] : m.samples;
+  // Baseline: the newest sample at or before the window's start, or the oldest there is (samples are in event-time order).
+  const windowStart = reading.ts - d.windowMs;
   let base = 0;
-  for (let i = 0; i < all.length; i++) if (all[i]!.ts <= reading.ts - d.windowMs) base = i;
-  const samples = all.slice(base);
-  const memory: DetectorMemory = { type: 'register-increase', samples };
+  while (base + 1 < samples.length && samples[base + 1]!.ts <= windowStart) base++;
+  if (base > 0) samples = samples.slice(base);
+  const memory: DetectorMemory = samples === m.samples ? m : { type: 'register-increase', samples };
   const first = samples[0]!;
   const increase = value - first.value;
   if (d.per === undefined || per === null || first.per === null) {
-    return { memory, condition: level(increase > d.max), value: increase, message: `${d.metric} +${increase} in the last ${d.windowMs / 60_000} min (limit ${d.max})` };
+    const above = increase > d.max;
+    return { memory, condition: level(above), value: increase, message: above ? `${d.metric} +${increase} in the last ${d.windowMs / 60_000} min (limit ${d.max})` : undefined };
   }
   const perIncrease = per - first.per;
   if (perIncrease < d.per.min) return { memory, condition: 'clear', value: increase };
   const ratio = increase / perIncrease;
+  const above = ratio > d.max;
   return {
-    memory, condition: level(ratio > d.max), value: round(ratio),
-    message: `${round(ratio)} ${d.metric} per ${d.per.metric} in the last ${d.windowMs / 60_000} min (limit ${d.max})`,
+    memory, condition: level(above), value: round(ratio),
+    message: above ? `${round(ratio)} ${d.metric} per ${d.per.metric} in the last ${d.windowMs / 60_000} min (limit ${d.max})` : undefined,
   };
 }
 
@@ -415,9 +459,10 @@ function stepContinuousUse(d: ContinuousUseDetector, m: Memory<'continuous-use'>
   if (bucketUsed && runStart === null) runStart = bucket;
   const runMs = runStart === null ? 0 : (bucketUsed ? bucket + d.bucketMs : bucket) - runStart;
   const runBuckets = runMs / d.bucketMs;
+  const leaking = runBuckets >= d.buckets;
   return {
-    memory: { type: 'continuous-use', last, bucket, bucketUsed, runStart }, condition: level(runBuckets >= d.buckets), value,
-    message: `use in each of the last ${runBuckets} × ${d.bucketMs / 60_000} min`,
+    memory: { type: 'continuous-use', last, bucket, bucketUsed, runStart }, condition: level(leaking), value,
+    message: leaking ? `use in each of the last ${runBuckets} × ${d.bucketMs / 60_000} min` : undefined,
   };
 }
 
@@ -428,9 +473,10 @@ function stepIdle(d: NoUseDetector | RegisterStaleDetector, m: Memory<'no-use' |
   if (m.last === null || m.since === null) return { memory: { type: d.type, last: value, since: reading.ts }, condition: 'unchanged', value };
   const since = value > m.last ? reading.ts : m.since;
   const idleMs = reading.ts - since;
+  const idle = applies && idleMs >= d.periodMs;
   return {
-    memory: { type: d.type, last: value, since }, condition: level(applies && idleMs >= d.periodMs), value,
-    message: `no ${d.metric} added for ${round(idleMs / 3_600_000)} h`,
+    memory: { type: d.type, last: value, since }, condition: level(idle), value,
+    message: idle ? `no ${d.metric} added for ${round(idleMs / 3_600_000)} h` : undefined,
   };
 }
 
@@ -553,7 +599,7 @@ function stepTrend(d: TrendDetector, m: Memory<'trend'>, reading: Reading, { dev
   const next = debounce(m.debounce, raw, reading.ts, 0, 0);
   return {
     memory: memory(next), condition: level(next.active), value,
-    message: `${d.metric} rising ${round(slope)} ${unitOf(device, d.metric)} an hour over ${Math.round(spanMs / 60_000)} min, now about ${round(fitted)} (alarm from +${d.risePerHour}/h while below ${d.below})`,
+    message: raw === 'abnormal' || next.active ? `${d.metric} rising ${round(slope)} ${unitOf(device, d.metric)} an hour over ${Math.round(spanMs / 60_000)} min, now about ${round(fitted)} (alarm from +${d.risePerHour}/h while below ${d.below})` : undefined,
   };
 }
 

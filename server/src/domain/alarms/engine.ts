@@ -29,11 +29,11 @@ import {
   acknowledge, alarmId, applyCondition, expireShelving, isActive, newAlarm, setOutOfService, setSuppression, shelve, unshelve,
   type Alarm, type AlarmEffect, type AlarmError, type AlarmSubject, type Outcome, type Transition,
 } from './alarm-state.ts';
-import { evaluate, isSilent, resumeState, type DetectorContext, type DetectorState } from './detectors.ts';
+import { evaluate, initialState, isSilent, resumeState, type DetectorContext, type DetectorState } from './detectors.ts';
 import { NO_FLOOD, advanceFlood, recordAnnunciation, type FloodChange, type FloodState } from './flood.ts';
 import type { HourTrack } from './hourly.ts';
 import { localClock, type LocalClock } from './local-clock.ts';
-import { RULES, appliesTo, isReadingRule, type FeederLostDetector, type Rule, type SilenceDetector, type WaterBalanceDetector } from './rules.ts';
+import { RULES, appliesTo, isReadingRule, type FeederLostDetector, type ReadingRule, type Rule, type SilenceDetector, type WaterBalanceDetector } from './rules.ts';
 import { EMPTY_BALANCE, stepBalance, type PlotBalance } from './water-balance.ts';
 
 export const SUPPRESSION_RELEASE_MS = 5 * 60_000;
@@ -98,6 +98,20 @@ export function siteDetectorContext(site: SiteIndex, options: { isNight: (ts: nu
   };
 }
 
+/**
+ * A detector's state, in a cell of its own that the engine's map and the
+ * device's checks share: a reading then reaches every detector of its device
+ * with one lookup, not one per rule (a lookup in a map of every detector of
+ * the estate cost more than most detectors). The states stay immutable values.
+ */
+interface DetectorCell { state: DetectorState }
+
+/** One rule of a device: its alarm's id and, when the rule judges readings, its detector's cell. */
+interface DeviceCheck { readonly rule: Rule; readonly id: string; readonly detector: { readonly rule: ReadingRule; readonly cell: DetectorCell } | null }
+
+/** A device's checks, and when it was last heard from (the cell in the engine's lastSeen). */
+interface DeviceChecks { readonly checks: readonly DeviceCheck[]; readonly seen: { at: number } }
+
 /** A plot's water balance: the rule, the inlet it alarms on and how many consumer meters the plot has. */
 interface BalanceCheck {
   readonly rule: Rule & { readonly detector: WaterBalanceDetector };
@@ -121,8 +135,11 @@ export class AlarmEngine {
 
   private alarmsById = new Map<string, Alarm>();
   private alarmIdsByDevice = new Map<string, Set<string>>();
-  private detectors = new Map<string, DetectorState>();
-  private lastSeen = new Map<string, number>();
+  private detectors = new Map<string, DetectorCell>();
+  /** Per device, its checks (checksFor): they hold the detectors' cells, so they are dropped when the detectors are replaced. */
+  private checksByDevice = new Map<string, DeviceChecks>();
+  /** When each device was last heard from, in a cell its checks share (see DetectorCell). */
+  private lastSeen = new Map<string, { at: number }>();
   private offline = new Set<string>();
   private outOfService = new Set<string>();
   private feederRoots = new Map<string, FeederRoot>();
@@ -158,16 +175,16 @@ export class AlarmEngine {
 
   onReading(device: Device, reading: Reading, now: number): EngineEffect[] {
     const effects: EngineEffect[] = [];
-    this.lastSeen.set(device.id, Math.max(this.lastSeen.get(device.id) ?? now, now));
+    const { checks, seen } = this.checksFor(device);
+    seen.at = Math.max(seen.at, now);
     let ctx: DetectorContext | undefined;
-    for (const rule of this.rulesFor(device)) {
-      if (rule.detector.type === 'silence') this.apply(device, rule, 'clear', now, now, {}, effects);
-      if (!isReadingRule(rule)) continue;
-      const key = alarmId(device.id, rule.id);
+    for (const { rule, id, detector } of checks) {
+      if (rule.detector.type === 'silence') this.apply(device, rule, 'clear', now, now, {}, effects, id);
+      if (detector === null) continue;
       ctx ??= this.context(device);
-      const result = evaluate(rule, this.detectors.get(key), reading, ctx);
-      this.detectors.set(key, result.state);
-      if (result.condition !== 'unchanged') this.apply(device, rule, result.condition, reading.ts, now, result, effects);
+      const result = evaluate(detector.rule, detector.cell.state, reading, ctx);
+      detector.cell.state = result.state;
+      if (result.condition !== 'unchanged') this.apply(device, rule, result.condition, reading.ts, now, result, effects, id);
     }
     if (device.kind === 'water-meter') this.balanceWater(device, reading, now, effects);
     if (this.rootsChanged) this.refreshSuppression(now, effects);
@@ -179,7 +196,9 @@ export class AlarmEngine {
     // 'offline' is usually the broker's last-will, not a message from the device: it does not count as hearing from it.
     if (status === 'online') {
       this.offline.delete(device.id);
-      this.lastSeen.set(device.id, Math.max(this.lastSeen.get(device.id) ?? now, now));
+      const seen = this.lastSeen.get(device.id);
+      if (seen) seen.at = Math.max(seen.at, now);
+      else this.lastSeen.set(device.id, { at: now });
     } else this.offline.add(device.id);
     for (const rule of this.rulesFor(device)) {
       if (rule.detector.type === 'offline') this.apply(device, rule, status === 'offline' ? 'active' : 'clear', now, now, { value: status }, effects);
@@ -202,7 +221,7 @@ export class AlarmEngine {
     }
 
     const silent = new Map<string, { device: Device; rule: Rule & { detector: SilenceDetector }; silent: boolean; seenAt: number }>();
-    for (const [deviceId, seenAt] of this.lastSeen) {
+    for (const [deviceId, { at: seenAt }] of this.lastSeen) {
       const device = this.site.device(deviceId);
       const rule = device && this.rulesFor(device).find((r): r is Rule & { detector: SilenceDetector } => r.detector.type === 'silence');
       // An offline device is already alarmed as offline; silence would say the same twice.
@@ -247,6 +266,22 @@ export class AlarmEngine {
     return effects;
   }
 
+  /**
+   * Exactly these devices out of service, every other in service (its alarms
+   * too, whatever flag a restored alarm carried): the switch rebuilt from the
+   * maintenance tickets under way when a partition is taken over.
+   */
+  resetOutOfService(deviceIds: Iterable<string>, now: number): EngineEffect[] {
+    const wanted = new Set(deviceIds);
+    const flagged = [...this.alarmsById.values()].filter((a) => a.outOfService).map((a) => a.deviceId);
+    const effects: EngineEffect[] = [];
+    for (const deviceId of new Set([...this.outOfService, ...flagged])) {
+      if (!wanted.has(deviceId)) effects.push(...this.setOutOfService(deviceId, false, now));
+    }
+    for (const deviceId of wanted) effects.push(...this.setOutOfService(deviceId, true, now));
+    return effects;
+  }
+
   alarm(id: string): Alarm | undefined {
     return this.alarmsById.get(id);
   }
@@ -264,14 +299,36 @@ export class AlarmEngine {
     return {
       version: SNAPSHOT_VERSION,
       alarms: this.alarms(),
-      detectors: [...this.detectors],
-      lastSeen: [...this.lastSeen],
+      detectors: [...this.detectors].map(([key, cell]) => [key, cell.state] as const),
+      lastSeen: [...this.lastSeen].map(([deviceId, seen]) => [deviceId, seen.at] as const),
       offline: [...this.offline],
       outOfService: [...this.outOfService],
       feederRoots: [...this.feederRoots],
       floods: [...this.floods],
       balances: [...this.balances],
       balanceMeters: [...this.balanceMeters],
+    };
+  }
+
+  /**
+   * Several engines' snapshots (one per partition: their keys never overlap)
+   * as one, each field's entries side by side; `merge([])` is the empty
+   * snapshot. Every field is named, so a field the snapshot gains does not
+   * type-check here until it is merged too.
+   */
+  static merge(snapshots: readonly EngineSnapshot[]): EngineSnapshot {
+    const all = <T>(field: (snapshot: EngineSnapshot) => readonly T[]): T[] => snapshots.flatMap(field);
+    return {
+      version: SNAPSHOT_VERSION,
+      alarms: all((s) => s.alarms),
+      detectors: all((s) => s.detectors),
+      lastSeen: all((s) => s.lastSeen),
+      offline: all((s) => s.offline),
+      outOfService: all((s) => s.outOfService),
+      feederRoots: all((s) => s.feederRoots),
+      floods: all((s) => s.floods),
+      balances: all((s) => s.balances),
+      balanceMeters: all((s) => s.balanceMeters),
     };
   }
 
@@ -292,12 +349,13 @@ export class AlarmEngine {
     this.alarmsById = new Map(current.alarms.map((a) => [a.id, a]));
     this.alarmIdsByDevice = new Map();
     for (const alarm of current.alarms) this.index(alarm);
-    this.detectors = new Map(current.detectors);
+    this.detectors = new Map(current.detectors.map(([key, state]) => [key, { state }]));
+    this.checksByDevice = new Map();
     for (const alarm of current.alarms) {
       const rule = this.rulesById.get(alarm.ruleId);
-      if (isActive(alarm) && rule && isReadingRule(rule) && !this.detectors.has(alarm.id)) this.detectors.set(alarm.id, resumeState(rule.detector));
+      if (isActive(alarm) && rule && isReadingRule(rule) && !this.detectors.has(alarm.id)) this.detectors.set(alarm.id, { state: resumeState(rule.detector) });
     }
-    this.lastSeen = new Map(current.lastSeen.map(([id, at]) => [id, Math.max(at, now)]));
+    this.lastSeen = new Map(current.lastSeen.map(([id, at]) => [id, { at: Math.max(at, now) }]));
     this.offline = new Set(current.offline);
     this.outOfService = new Set(current.outOfService);
     this.feederRoots = new Map(current.feederRoots);
@@ -306,6 +364,31 @@ export class AlarmEngine {
     this.balanceMeters = new Map(current.balanceMeters);
     this.rootsChanged = false;
     return { ok: true };
+  }
+
+  /**
+   * A device's rules with their alarm ids and detector cells, and its
+   * lastSeen cell, worked out once per device (building the ids and looking
+   * them up for every reading cost more than most detectors). A detector not
+   * yet known starts from its initial state; a device not yet heard from is
+   * entered as heard from never, for the caller to record the time.
+   */
+  private checksFor(device: Device): DeviceChecks {
+    let found = this.checksByDevice.get(device.id);
+    if (!found) {
+      const checks = this.rulesFor(device).map((rule): DeviceCheck => {
+        const id = alarmId(device.id, rule.id);
+        if (!isReadingRule(rule)) return { rule, id, detector: null };
+        let cell = this.detectors.get(id);
+        if (!cell) this.detectors.set(id, (cell = { state: initialState(rule.detector) }));
+        return { rule, id, detector: { rule, cell } };
+      });
+      let seen = this.lastSeen.get(device.id);
+      if (!seen) this.lastSeen.set(device.id, (seen = { at: -Infinity }));
+      found = { checks, seen };
+      this.checksByDevice.set(device.id, found);
+    }
+    return found;
   }
 
   private rulesFor(device: Device): readonly Rule[] {
@@ -339,8 +422,7 @@ export class AlarmEngine {
   }
 
   /** Feeds a condition to the (device, rule) alarm, creating it on its first activation. `at` is the condition's time, `now` the wall clock. */
-  private apply(device: Device, rule: Rule, condition: 'active' | 'clear', at: number, now: number, detail: { value?: MetricValue; message?: string }, effects: EngineEffect[]): void {
-    const id = alarmId(device.id, rule.id);
+  private apply(device: Device, rule: Rule, condition: 'active' | 'clear', at: number, now: number, detail: { value?: MetricValue; message?: string }, effects: EngineEffect[], id = alarmId(device.id, rule.id)): void {
     let alarm = this.alarmsById.get(id);
     if (!alarm) {
       if (condition === 'clear') return;
