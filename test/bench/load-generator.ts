@@ -12,7 +12,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { loadSite } from '../../server/src/catalogue/load.ts';
 import type { Site } from '../../server/src/catalogue/types.ts';
-import { startFleet, type Fleet } from '../../simulators/src/fleet.ts';
+import { startFleet, type Fleet, type FleetOptions } from '../../simulators/src/fleet.ts';
 import { serve } from './ipc.ts';
 import { devicePassword } from '../../server/src/auth/broker-accounts.ts';
 import { accountOf, credentials, nextPayload, telemetryTemplates, type DeviceTemplate } from './payloads.ts';
@@ -129,9 +129,10 @@ serve({
     while (acked + failed < sent && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     return progress();
   },
-  fleetStart: async ({ speed }: { speed: number }) => {
+  /** intervalsS overrides the kinds' report intervals (simulated seconds), e.g. every device once a second for the browser phase. */
+  fleetStart: async ({ speed, intervalsS }: { speed: number; intervalsS?: FleetOptions['intervalsS'] }) => {
     const secret = deviceSecret;
-    fleet = await startFleet({ brokerUrl, site, speed, seed: 7, ...(secret !== null && { credentialsFor: (account: string) => ({ username: account, password: devicePassword(secret, account) }) }) });
+    fleet = await startFleet({ brokerUrl, site, speed, seed: 7, ...(intervalsS && { intervalsS }), ...(secret !== null && { credentialsFor: (account: string) => ({ username: account, password: devicePassword(secret, account) }) }) });
     return { devices: fleet.devices.length, connections: fleet.connections };
   },
   fleetCounters: () => ({ ...fleet?.counters, lagMs: fleet?.lagMs() ?? 0 }),

@@ -1,6 +1,6 @@
 /** The bench's figures as plain-text tables, with the issue's targets next to them. */
 import type { EngineResult } from './run.ts';
-import type { Percentiles } from './stats.ts';
+import { round1, type Percentiles } from './stats.ts';
 
 function table(header: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
   const cells = [header, ...rows.map((r) => r.map(String))];
@@ -54,6 +54,36 @@ export function formatReport(results: readonly EngineResult[], quick: boolean): 
         out.push(`CPU profile of the server, fleet at ${n.speed}x (${n.cpuProfile}): busy ${n.profile.busyPercent}% of ${n.profile.totalMs} ms`);
         out.push(table(['self %', 'function'], n.profile.functions.slice(0, 12).map((f) => [f.percent, f.name])));
       }
+    }
+
+    if (r.browser) {
+      const b = r.browser;
+      const ms = (p: Percentiles | null) => (p ? `${p.p50} / ${p.p95} / ${p.p99} / ${p.max}` : 'n/a');
+      const stages = [['idle (nothing reports)', b.idle], [`every device reports (${b.fleet.publishedPerS} msgs/s)`, b.everyDevice]] as const;
+      out.push('', `Browser: the control room in ${b.chromium} at ${b.viewport}, logged in as an operator; ms p50 / p95 / p99 / max`);
+      out.push(`  first map: navigation start → first frame with all ${b.expected.buildings} buildings and ${b.expected.markers} markers drawn (cold reloads, ${b.idle.firstMap.runs.length} each); ` +
+        `data → map: after the last byte of /api/devices`);
+      out.push(`  every device reports: the fleet's ${b.fleet.devices} devices each every ${b.fleet.intervalS} s (lag ${b.fleet.lagMs} ms)`);
+      out.push(table(['first map', 'ms', 'page CPU ms (script)', 'last run: TTFB / DCL / FCP / data', '/api/devices', 'data → map ms', 'target'], stages.map(([label, s]) => {
+        const last = s.firstMap.runs.at(-1);
+        const dataToMap = last && last.devicesApiEndMs !== null ? round1(last.mapMs - last.devicesApiEndMs) : 'n/a';
+        const cpu = s.firstMap.mainThreadCpuMs;
+        return [label, ms(s.firstMap.ms), `p50 ${cpu?.p50 ?? 'n/a'}, max ${cpu?.max ?? 'n/a'} (${last?.scriptCpuMs ?? 'n/a'})`,
+          last ? `${last.responseStartMs} / ${last.domContentLoadedMs} / ${last.firstContentfulPaintMs ?? 'n/a'} / ${last.devicesApiEndMs ?? 'n/a'}` : 'n/a',
+          `${last?.devicesApiMs ?? 'n/a'} ms, ${last?.devicesApiKb ?? 'n/a'} KB`, dataToMap, 'well under 1,000–2,000'];
+      })));
+      out.push(table([`frames over ${b.idle.frames.seconds} s`, 'frame ms', 'dropped', 'long tasks', 'main thread CPU ms/s', 'heap MB', 'server loop p99 / max, CPU%', 'target'], stages.map(([label, s]) => {
+        const f = s.frames;
+        return [label, ms(f.frameMs), f.droppedFrames, `${f.longTasks.count} (${f.longTasks.totalMs} ms, max ${f.longTasks.maxMs})`,
+          `${f.mainThreadMsPerS.task} (script ${f.mainThreadMsPerS.script}, layout ${f.mainThreadMsPerS.layout}, style ${f.mainThreadMsPerS.style})`, f.jsHeapMb,
+          `${s.server.loopP99Ms} / ${s.server.loopMaxMs}, ${s.server.cpuPercent}%`, 'p95 ≤ 16.7'];
+      })));
+      for (const [label, s] of stages) {
+        const loaf = s.frames.longAnimationFrames;
+        if (loaf.count > 0) out.push(`  long animation frames, ${label}: ${loaf.count} (max ${loaf.maxMs} ms); most script time: ${loaf.topScripts.map((t) => `${t.script} ${t.ms} ms`).join('; ') || 'none'}`);
+      }
+      if (b.pageErrors.length > 0) out.push(`  !! page errors: ${b.pageErrors.join(' | ')}`);
+      if (b.screenshot) out.push(`  screenshot: ${b.screenshot}`);
     }
 
     if (r.soak) {

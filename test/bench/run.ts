@@ -1,10 +1,11 @@
 /**
- * `npm run bench [-- --quick] [-- --json] [-- --engine embedded|real|both] [-- --profile] [-- --only ingest,latency,load,soak,trends,engine]`
+ * `npm run bench [-- --quick] [-- --json] [-- --engine embedded|real|both] [-- --profile] [-- --only ingest,latency,load,browser,soak,trends,engine]`
  *
  * Measures the product as built (see README "Benchmarks"): ingest, alarm (or
  * push) latency, trend queries, event-loop stalls at normal load and memory
- * over a soak, and the alarm engine's own cost per reading (in process, once
- * for both engines). Prints a table (or, with --json, one JSON object on stdout) and
+ * over a soak, the control room in Chromium (time to first map, frame cost
+ * while every device reports), and the alarm engine's own cost per reading
+ * (in process, once for both engines). Prints a table (or, with --json, one JSON object on stdout) and
  * saves the JSON to bench-results/<timestamp>.json. Progress goes to stderr.
  * Every phase is bounded; children are killed on the way out, whatever happens.
  */
@@ -12,6 +13,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureWebBuild, runBrowser, type BrowserResult } from './browser.ts';
 import { summariseProfileFile, type ProfileSummary } from './cpu-profile.ts';
 import { measureEngineCost, type EngineCostResult } from './engine-cost.ts';
 import { measureNormalLoad, soak, type NormalLoadResult, type SoakResult } from './fleet-load.ts';
@@ -19,11 +21,11 @@ import { runIngest, type IngestResult } from './ingest.ts';
 import { openProber, type LatencyResult } from './latency.ts';
 import { openStack, startGenerator, startServer, type EngineName, type Stack } from './stack.ts';
 import type { Child } from './ipc.ts';
-import { round1, sleep } from './stats.ts';
+import { round1, sleep, type Percentiles } from './stats.ts';
 import { formatReport } from './report.ts';
 import { runTrends, type TrendResult } from './trends.ts';
 
-const PHASES = ['ingest', 'latency', 'load', 'soak', 'trends', 'engine'] as const;
+const PHASES = ['ingest', 'latency', 'load', 'browser', 'soak', 'trends', 'engine'] as const;
 type Phase = (typeof PHASES)[number];
 
 export interface BenchOptions {
@@ -74,6 +76,7 @@ export function planFor(quick: boolean) {
       // The estate's own load only (the target's): each fleet start and stop costs ~10 s.
       normalLoad: { speeds: [1], durationMs: 5_000 },
       soak: { speed: 10, durationMs: 15_000, sampleMs: 1_000 },
+      browser: { firstMapRuns: 3, frameWindowMs: 5_000 },
       trends: { days: 2, deviceRuns: 50, plotRuns: 20 },
       engineHours: 6,
       limitMs: 12 * 60_000,
@@ -83,6 +86,7 @@ export function planFor(quick: boolean) {
       probes: 150,
       normalLoad: { speeds: [1, 60], durationMs: 30_000 },
       soak: { speed: 10, durationMs: 10 * 60_000, sampleMs: 5_000 },
+      browser: { firstMapRuns: 5, frameWindowMs: 10_000 },
       trends: { days: 90, deviceRuns: 50, plotRuns: 20 },
       engineHours: 48,
       limitMs: 90 * 60_000,
@@ -99,6 +103,7 @@ export interface EngineResult {
   latency?: { idle: LatencyResult; underLoad: LatencyResult & { backgroundRate: number; backgroundAccepted: number } };
   normalLoad?: (NormalLoadResult & { profile?: ProfileSummary })[];
   soak?: SoakResult;
+  browser?: BrowserResult;
   trends?: TrendResult;
   errors: Record<string, string>;
 }
@@ -136,6 +141,23 @@ async function runEngine(engine: EngineName, options: BenchOptions, runId: strin
     if (options.phases.some((p) => p === 'latency' || p === 'load')) {
       await liveServerPhases(stack, plan, result, phase, profileFile, log);
     }
+    await phase('browser', async () => {
+      await ensureWebBuild(log);
+      // A server of its own, with none of the previous phases' alarms or retained statuses.
+      await stack.clearRetained();
+      const server = await startServer(stack);
+      let generator: Child | null = null;
+      try {
+        generator = await startGenerator(stack, server.info.brokerUrl);
+        await mkdir(RESULTS_DIR, { recursive: true });
+        const screenshotFile = path.join(RESULTS_DIR, `${runId}-${engine}-browser.png`);
+        result.browser = await runBrowser(stack, server, generator, plan.browser, { screenshotFile }, log);
+      } finally {
+        // The server first: the fleet's stop (every device offline) then goes to no server.
+        await server.child.stop(60_000);
+        await generator?.stop(5_000);
+      }
+    });
     await phase('soak', async () => {
       // A server of its own: the fleet that the load phase stopped took the whole estate
       // offline (thousands of alarms), which is not the steady state a soak is about.
@@ -230,6 +252,20 @@ export function headline(r: EngineResult) {
     } : null,
     event_loop_p99_ms: r.normalLoad ? Object.fromEntries(r.normalLoad.map((n) => [`speed_${n.speed}x_${n.msgsPerS}_msgs_per_s`, n.loopDelayP99Ms])) : null,
     rss_mb: r.soak ? { ...r.soak.rssMb, soak_s: r.soak.seconds, msgs_per_s: r.soak.msgsPerS } : null,
+    ...browserHeadline(r.browser),
+  };
+}
+
+/** The browser figures: first map and frames while every device reports (the targets'), with the idle page's beside them. */
+function browserHeadline(b: BrowserResult | undefined) {
+  const pick = (p: Percentiles | null) => (p ? { p50: p.p50, p95: p.p95, p99: p.p99, max: p.max, n: p.n } : null);
+  if (!b) return { browser_first_map_ms: null, browser_frame_ms: null, browser_long_tasks: null, browser_main_thread_ms_per_s: null };
+  const { idle, everyDevice: every } = b;
+  return {
+    browser_first_map_ms: { ...pick(every.firstMap.ms), page_cpu_ms: pick(every.firstMap.mainThreadCpuMs), idle: pick(idle.firstMap.ms), idle_page_cpu_ms: pick(idle.firstMap.mainThreadCpuMs) },
+    browser_frame_ms: { ...pick(every.frames.frameMs), dropped: every.frames.droppedFrames, msgs_per_s: every.server.acceptedPerS, idle: pick(idle.frames.frameMs) },
+    browser_long_tasks: { ...every.frames.longTasks, idle: idle.frames.longTasks },
+    browser_main_thread_ms_per_s: { ...every.frames.mainThreadMsPerS, idle: idle.frames.mainThreadMsPerS },
   };
 }
 

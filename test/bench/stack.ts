@@ -115,12 +115,14 @@ export interface RunningServer {
   readonly info: ServerInfo;
   /** The admin's session cookie, for socket.io clients. */
   readonly cookie: string;
+  /** That session's CSRF token, for the admin's state-changing API calls (x-csrf-token). */
+  readonly csrfToken: string;
 }
 
 /** The first admin's password on every bench server (the server creates the account at first start). */
 const ADMIN_PASSWORD = `bench-${randomBytes(12).toString('base64url')}`;
 
-async function login(baseUrl: string): Promise<string> {
+async function login(baseUrl: string): Promise<{ cookie: string; csrfToken: string }> {
   const response = await fetch(`${baseUrl}/api/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -128,7 +130,8 @@ async function login(baseUrl: string): Promise<string> {
   });
   const session = response.headers.getSetCookie().find((c) => c.startsWith('ew_session='));
   if (!response.ok || !session) throw new Error(`bench login as admin failed: ${response.status} ${await response.text()}`);
-  return session.split(';')[0]!;
+  const { csrfToken } = await response.json() as { csrfToken: string };
+  return { cookie: session.split(';')[0]!, csrfToken };
 }
 
 export async function startServer(stack: Stack): Promise<RunningServer> {
@@ -136,7 +139,7 @@ export async function startServer(stack: Stack): Promise<RunningServer> {
   const child = await forkChild('./server-host.ts', { env: { BENCH_SERVER_ENV: JSON.stringify(stack.serverEnv(database)) } });
   try {
     const info = await child.call<ServerInfo>('info');
-    return { child, info, cookie: await login(info.baseUrl) };
+    return { child, info, ...await login(info.baseUrl) };
   } catch (error) {
     await child.stop();
     throw error;

@@ -70,4 +70,19 @@ describe('metric values', () => {
     expect(zh.value(1234.5)).toBe('1,234.5');
     expect(zh.number(2.345678, 1)).toBe('2.3');
   });
+
+  it('formats with the language, time zone and precision of each call, before and after a switch', () => {
+    const i18n = new I18n();
+    const at = Date.UTC(2025, 0, 1, 0, 5, 9);
+    expect(i18n.number(2.345678, 1)).toBe('2.3');
+    expect(i18n.number(2.345678, 2)).toBe('2.35');
+    expect(i18n.time(at, 'Asia/Shanghai')).toBe('08:05:09');
+    expect(i18n.time(at, 'Europe/London')).toBe('00:05:09');
+    expect(i18n.date('2025-01-01')).toContain('周三');
+    i18n.setLang('en');
+    expect(i18n.date('2025-01-01')).toContain('Wed');
+    expect(i18n.number(1234.5678, 1)).toBe('1,234.6');
+    i18n.setLang('zh');
+    expect(i18n.date('2025-01-01')).toContain('周三');
+  });
 });

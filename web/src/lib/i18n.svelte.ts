@@ -831,6 +831,12 @@ function isLang(value: unknown): value is Lang {
 export class I18n {
   lang = $state<Lang>('zh');
   readonly #storage: LangStorage | null;
+  /**
+   * Intl formatters by locale and options: building one costs ≈0.25 ms, using
+   * one a few µs, and the counts bar formats dozens of numbers per live frame.
+   * A handful of keys in practice (two locales, the site's time zone).
+   */
+  readonly #formats = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
 
   constructor(storage: LangStorage | null = null) {
     this.#storage = storage;
@@ -888,7 +894,7 @@ export class I18n {
 
   /** A date and time in the site's own time zone, to the second or the minute. */
   dateTime(epochMs: number, timeZone: string, precision: 'second' | 'minute' = 'second'): string {
-    return new Intl.DateTimeFormat(this.locale, {
+    return this.#dateFormat({
       timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
       ...(precision === 'second' && { second: '2-digit' }), hour12: false,
     }).format(epochMs);
@@ -896,7 +902,7 @@ export class I18n {
 
   /** A calendar date given as YYYY-MM-DD (already local), with its weekday. */
   date(isoDate: string): string {
-    return new Intl.DateTimeFormat(this.locale, { timeZone: 'UTC', month: '2-digit', day: '2-digit', weekday: 'short' }).format(Date.parse(`${isoDate}T00:00:00Z`));
+    return this.#dateFormat({ timeZone: 'UTC', month: '2-digit', day: '2-digit', weekday: 'short' }).format(Date.parse(`${isoDate}T00:00:00Z`));
   }
 
   /** A metric's value as people read it: yes/no, a number in the locale, or a translated state word. */
@@ -908,10 +914,20 @@ export class I18n {
   }
 
   time(epochMs: number, timeZone: string): string {
-    return new Intl.DateTimeFormat(this.locale, { timeZone, hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false }).format(epochMs);
+    return this.#dateFormat({ timeZone, hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false }).format(epochMs);
   }
 
   number(value: number, maximumFractionDigits = 3): string {
-    return new Intl.NumberFormat(this.locale, { maximumFractionDigits }).format(value);
+    const key = `number ${this.locale} ${maximumFractionDigits}`;
+    let format = this.#formats.get(key) as Intl.NumberFormat | undefined;
+    if (!format) this.#formats.set(key, (format = new Intl.NumberFormat(this.locale, { maximumFractionDigits })));
+    return format.format(value);
+  }
+
+  #dateFormat(options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+    const key = `date ${this.locale} ${JSON.stringify(options)}`;
+    let format = this.#formats.get(key) as Intl.DateTimeFormat | undefined;
+    if (!format) this.#formats.set(key, (format = new Intl.DateTimeFormat(this.locale, options)));
+    return format;
   }
 }
