@@ -57,4 +57,5 @@ it('restores an active alarm from the alarms table when the snapshot is gone, an
   const detail = (await server.request({ url: `/api/alarms/${ID}` })).json() as AlarmDetailView;
   expect(detail.events.map((e) => e.type)).toEqual(['alarm-raised']);
   expect(detail.events.at(-1)).toMatchObject({ type: 'alarm-raised', at: detail.firstActiveAt });
-});
+  // Two servers start on a fresh PGlite folder (a first start migrates it): slow on a busy machine.
+}, 90_000);
