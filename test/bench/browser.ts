@@ -249,7 +249,7 @@ async function measureFrames(page: Page, cdp: CDPSession, windowMs: number): Pro
   const m0 = await metrics(cdp);
   const raw = await page.evaluate(recordFrames(windowMs)) as RawFrames;
   const m1 = await metrics(cdp);
-  const seconds = (m1.Timestamp! - m0.Timestamp!);
+  const seconds = m1.Timestamp! - m0.Timestamp!;
   const perS = (name: string) => round1(((m1[name]! - m0[name]!) * 1000) / seconds);
   const byScript = new Map<string, number>();
   for (const frame of raw.loafs) for (const s of frame.scripts) byScript.set(s.script, (byScript.get(s.script) ?? 0) + s.ms);
