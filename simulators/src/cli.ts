@@ -69,53 +69,65 @@ async function main(): Promise<void> {
   if (options.rate !== null) log(`target ${options.rate} messages/s: speed ${speed.toFixed(2)}x over ${options.sites} site(s)`);
 
   const credentialsFor = deviceCredentials(options.deviceSecretFile);
-  // Copies for load: the same estate under site ids blue-valley, blue-valley-2 …, each with its own seed.
   const fleets: Fleet[] = [];
-  for (let n = 1; n <= options.sites; n++) {
-    fleets.push(await startFleet({
-      brokerUrl: options.brokerUrl,
-      site: n === 1 ? site : { ...site, id: `${site.id}-${n}` },
-      speed,
-      seed: options.seed + n - 1,
-      filter: options.filter,
-      intervalsS: options.intervalsS,
-      log,
-      startMs,
-      ...(credentialsFor && { credentialsFor }),
-      ...(n === 1 && injections.length > 0 ? { injections } : {}),
-    }));
-  }
-
   // Achieved rate: telemetry and events sent since every device is connected (the online burst left out).
   const sent = () => fleets.reduce((sum, f) => sum + f.counters.telemetry + f.counters.events, 0);
-  const meter = new RateMeter(sent(), Date.now());
+  let meter: RateMeter | undefined;
   const achieved = (recent: boolean) => {
+    if (!meter) return 'nothing yet';
     const r = meter.sample(sent(), Date.now());
     const rate = Math.round(recent ? r.recent : r.overall);
     const target = options.rate === null ? '' : ` (target ${options.rate}/s: ${Math.round((rate / options.rate) * 100)} %)`;
     return `${rate}/s${target}`;
   };
-  const stats = setInterval(() => {
-    const published = fleets.reduce((sum, f) => sum + f.counters.published, 0);
-    // Behind by more than 2 s of wall-clock sending: the broker (or this process) cannot keep up.
-    const lagMs = Math.max(...fleets.map((f) => f.lagMs()));
-    const behind = lagMs / speed > 2_000 ? `, ${Math.round(lagMs / 1000)} simulated s (${(lagMs / speed / 1000).toFixed(1)} s of sending) behind: the broker cannot take this speed` : '';
-    log(`simulated ${new Date(fleets[0]!.simTime()).toISOString()}: ${published} messages; sending ${achieved(true)}${behind}`);
-  }, STATS_EVERY_MS);
 
+  // Copies for load: the same estate under site ids blue-valley, blue-valley-2 …, each with its own seed.
   let stopping = false;
+  const startFleets = async () => {
+    for (let n = 1; n <= options.sites && !stopping; n++) {
+      fleets.push(await startFleet({
+        brokerUrl: options.brokerUrl,
+        site: n === 1 ? site : { ...site, id: `${site.id}-${n}` },
+        speed,
+        seed: options.seed + n - 1,
+        filter: options.filter,
+        intervalsS: options.intervalsS,
+        log,
+        startMs,
+        ...(credentialsFor && { credentialsFor }),
+        ...(n === 1 && injections.length > 0 ? { injections } : {}),
+      }));
+    }
+  };
+  const startingUp = startFleets();
+  let stats: NodeJS.Timeout | undefined;
+  let deadline: NodeJS.Timeout | undefined;
+  // Signals are handled from before the first fleet connects: a stop during start-up sends the
+  // fleets started so far offline, instead of dying by the signal's default action.
   const stop = async (why: string) => {
     if (stopping) process.exit(130); // a second Ctrl-C: give up waiting
     stopping = true;
     log(`${why}: stopping, devices go offline; sent ${achieved(false)} on average`);
     clearInterval(stats);
     clearTimeout(deadline);
+    await startingUp;
     await Promise.all(fleets.map((f) => f.stop()));
     process.exit(0);
   };
-  const deadline = options.durationMs === null ? undefined : setTimeout(() => void stop('duration reached').catch(fail), options.durationMs);
   process.on('SIGINT', () => void stop('SIGINT').catch(fail));
   process.on('SIGTERM', () => void stop('SIGTERM').catch(fail));
+  await startingUp;
+  if (stopping) return;
+
+  meter = new RateMeter(sent(), Date.now());
+  stats = setInterval(() => {
+    const published = fleets.reduce((sum, f) => sum + f.counters.published, 0);
+    // Behind by more than 2 s of wall-clock sending: the broker (or this process) cannot keep up.
+    const lagMs = Math.max(...fleets.map((f) => f.lagMs()));
+    const behind = lagMs / speed > 2_000 ? `, ${Math.round(lagMs / 1000)} simulated s (${(lagMs / speed / 1000).toFixed(1)} s of sending) behind: the broker cannot take this speed` : '';
+    log(`simulated ${new Date(fleets[0]!.simTime()).toISOString()}: ${published} messages; sending ${achieved(true)}${behind}`);
+  }, STATS_EVERY_MS);
+  if (options.durationMs !== null) deadline = setTimeout(() => void stop('duration reached').catch(fail), options.durationMs);
 }
 
 function expectation(scenario: Scenario): string {

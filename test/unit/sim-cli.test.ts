@@ -158,6 +158,20 @@ describe('the sim command', () => {
     expect(stdout).toContain('simulators stopped');
   });
 
+  it('stops cleanly on SIGTERM during start-up, sending the fleets started so far offline', { timeout: 90_000 }, async () => {
+    const { child, heard, end } = await runListened('estate/+/+/substation/+/status', ['--kind', 'substation', '--sites', '3', '--speed', '60']);
+    // The first estate is up; the second is still connecting: the signal comes mid start-up.
+    await printed(child, 'simulating 3 devices of blue-valley ');
+    child.kill('SIGTERM');
+    const { code, stdout } = await child.done;
+    await end();
+    expect(code).toBe(0);
+    expect(stdout).toContain('SIGTERM: stopping');
+    expect(stdout).toContain('simulators stopped');
+    expect(stdout).not.toContain('blue-valley-3');
+    expect(statuses(heard).filter((s) => s.endsWith('offline')).length).toBeGreaterThanOrEqual(3);
+  });
+
   it('on SIGINT (Ctrl-C) sends every device offline (retained), then exits 0', { timeout: 90_000 }, async () => {
     const { child, heard, end } = await runListened('estate/ctrl-c-test/#', ['--site-id', 'ctrl-c-test', '--building', 'A-01', '--kind', 'elevator', '--speed', '60']);
     await printed(child, 'simulating 2 devices');
