@@ -615,7 +615,12 @@ const round4 = (x: number): number => Math.round(x * 10_000) / 10_000;
 
 /** Wall-clock silence: strictly more than max(factor × interval, minMs) since the device's last message. */
 export function isSilent(d: SilenceDetector, reportIntervalS: number, lastSeenAt: number, now: number): boolean {
-  return now - lastSeenAt > Math.max(d.factor * reportIntervalS * 1000, d.minMs);
+  return now - lastSeenAt > silenceLimitMs(d, reportIntervalS);
+}
+
+/** The longest silence a device reporting every `reportIntervalS` may keep. */
+export function silenceLimitMs(d: SilenceDetector, reportIntervalS: number): number {
+  return Math.max(d.factor * reportIntervalS * 1000, d.minMs);
 }
 
 function round(x: number): number {

@@ -29,7 +29,7 @@ import {
   acknowledge, alarmId, applyCondition, expireShelving, isActive, newAlarm, setOutOfService, setSuppression, shelve, unshelve,
   type Alarm, type AlarmEffect, type AlarmError, type AlarmSubject, type Outcome, type Transition,
 } from './alarm-state.ts';
-import { evaluate, initialState, isSilent, resumeState, type DetectorContext, type DetectorState } from './detectors.ts';
+import { evaluate, initialState, resumeState, silenceLimitMs, type DetectorContext, type DetectorState } from './detectors.ts';
 import { NO_FLOOD, advanceFlood, recordAnnunciation, type FloodChange, type FloodState } from './flood.ts';
 import type { HourTrack } from './hourly.ts';
 import { localClock, type LocalClock } from './local-clock.ts';
@@ -110,7 +110,18 @@ interface DetectorCell { state: DetectorState }
 interface DeviceCheck { readonly rule: Rule; readonly id: string; readonly detector: { readonly rule: ReadingRule; readonly cell: DetectorCell } | null }
 
 /** A device's checks, and when it was last heard from (the cell in the engine's lastSeen). */
-interface DeviceChecks { readonly checks: readonly DeviceCheck[]; readonly seen: { at: number } }
+interface DeviceChecks { readonly checks: readonly DeviceCheck[]; readonly seen: SeenCell }
+
+/** When a device was last heard from, and its silence check once the tick has worked it out. */
+interface SeenCell { at: number; silence?: SilenceCheck | null }
+
+/** A device's silence rule, its alarm id and the longest silence it allows. */
+interface SilenceCheck {
+  readonly device: Device;
+  readonly rule: Rule & { readonly detector: SilenceDetector };
+  readonly id: string;
+  readonly limitMs: number;
+}
 
 /** A plot's water balance: the rule, the inlet it alarms on and how many consumer meters the plot has. */
 interface BalanceCheck {
@@ -139,7 +150,7 @@ export class AlarmEngine {
   /** Per device, its checks (checksFor): they hold the detectors' cells, so they are dropped when the detectors are replaced. */
   private checksByDevice = new Map<string, DeviceChecks>();
   /** When each device was last heard from, in a cell its checks share (see DetectorCell). */
-  private lastSeen = new Map<string, { at: number }>();
+  private lastSeen = new Map<string, SeenCell>();
   private offline = new Set<string>();
   private outOfService = new Set<string>();
   private feederRoots = new Map<string, FeederRoot>();
@@ -220,20 +231,28 @@ export class AlarmEngine {
       if (alarm.shelved !== null) this.store(expireShelving(alarm, now), effects);
     }
 
-    const silent = new Map<string, { device: Device; rule: Rule & { detector: SilenceDetector }; silent: boolean; seenAt: number }>();
-    for (const [deviceId, { at: seenAt }] of this.lastSeen) {
-      const device = this.site.device(deviceId);
-      const rule = device && this.rulesFor(device).find((r): r is Rule & { detector: SilenceDetector } => r.detector.type === 'silence');
-      // An offline device is already alarmed as offline; silence would say the same twice.
-      if (!device || !rule || this.offline.has(deviceId)) continue;
-      silent.set(deviceId, { device, rule, seenAt, silent: isSilent(rule.detector, KINDS[device.kind].reportIntervalS, seenAt, now) });
-    }
+    // Every device heard from is judged at every tick: its silence check is worked out once and kept in
+    // its lastSeen cell, and a message is formatted only for a silent one.
+    const isQuiet = (deviceId: string, seen: SeenCell) => {
+      if (seen.silence === undefined) seen.silence = this.silenceCheckFor(deviceId);
+      return seen.silence !== null && now - seen.at > seen.silence.limitMs;
+    };
+    const lost = (deviceId: string) => {
+      const seen = this.lastSeen.get(deviceId);
+      return this.offline.has(deviceId) || (seen !== undefined && isQuiet(deviceId, seen));
+    };
 
-    this.judgeFeeders(now, (id) => this.offline.has(id) || silent.get(id)?.silent === true, effects);
+    this.judgeFeeders(now, lost, effects);
     this.refreshSuppression(now, effects);
 
-    for (const { device, rule, silent: isQuiet, seenAt } of silent.values()) {
-      this.apply(device, rule, isQuiet ? 'active' : 'clear', now, now, { value: Math.round((now - seenAt) / 1000), message: `no message for ${Math.round((now - seenAt) / 1000)} s` }, effects);
+    for (const [deviceId, seen] of this.lastSeen) {
+      // An offline device is already alarmed as offline; silence would say the same twice.
+      if (this.offline.has(deviceId)) continue;
+      const quiet = isQuiet(deviceId, seen);
+      const check = seen.silence;
+      if (!check || (!quiet && !this.alarmsById.has(check.id))) continue; // nothing to raise or clear
+      const quietS = Math.round((now - seen.at) / 1000);
+      this.apply(check.device, check.rule, quiet ? 'active' : 'clear', now, now, { value: quietS, message: `no message for ${quietS} s` }, effects, check.id);
     }
     if (this.rootsChanged) this.refreshSuppression(now, effects);
 
@@ -389,6 +408,13 @@ export class AlarmEngine {
       this.checksByDevice.set(device.id, found);
     }
     return found;
+  }
+
+  /** The device's silence rule, its alarm id and how long a silence it allows; null for an unknown device or one without. */
+  private silenceCheckFor(deviceId: string): SilenceCheck | null {
+    const device = this.site.device(deviceId);
+    const rule = device && this.rulesFor(device).find((r): r is Rule & { detector: SilenceDetector } => r.detector.type === 'silence');
+    return device && rule ? { device, rule, id: alarmId(device.id, rule.id), limitMs: silenceLimitMs(rule.detector, KINDS[device.kind].reportIntervalS) } : null;
   }
 
   private rulesFor(device: Device): readonly Rule[] {
