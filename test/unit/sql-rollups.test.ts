@@ -10,7 +10,7 @@ describe('groupsFromCatalogue', () => {
   const groups = groupsFromCatalogue(loadSite(null).devices);
 
   it('puts every meter in one group of its kind, plot, building and role, with its register', () => {
-    const members = groups.flatMap((g) => g.deviceIds);
+    const members = groups.filter((g) => !g.parts).flatMap((g) => g.deviceIds);
     expect(new Set(members).size).toBe(members.length);
     expect(members.length).toBe(5_625);
     const a03 = groups.find((g) => g.key === 'electric-meter/A/A-03/household')!;
@@ -20,10 +20,46 @@ describe('groupsFromCatalogue', () => {
     expect(groups.some((g) => g.key.startsWith('elevator/'))).toBe(false);
   });
 
-  it('changes a group\'s version with its members only', () => {
+  it('adds, per kind, plot and role spread over several buildings, a group of those groups', () => {
+    const plotA = groups.find((g) => g.key === 'electric-meter/A/*/household')!;
+    const parts = groups.filter((g) => plotA.parts!.includes(g.key));
+    expect(parts.map((g) => g.key)).toContain('electric-meter/A/A-03/household');
+    expect(parts.every((g) => g.key.startsWith('electric-meter/A/') && g.key.endsWith('/household') && !g.parts)).toBe(true);
+    expect(plotA.deviceIds).toEqual(parts.flatMap((g) => g.deviceIds).sort());
+    expect(plotA.metrics).toEqual(['energy_kwh']);
+    // One building group alone has no group of groups over it.
+    expect(groups.some((g) => g.key === 'water-meter/A/*/shop')).toBe(false);
+  });
+
+  it('changes a group\'s version with its members or parts only', () => {
     const [first] = groups;
     expect(groupVersion(first!)).toBe(groupVersion({ ...first!, deviceIds: [...first!.deviceIds] }));
     expect(groupVersion(first!)).not.toBe(groupVersion({ ...first!, deviceIds: first!.deviceIds.slice(1) }));
+    const parent = groups.find((g) => g.parts)!;
+    expect(groupVersion(parent)).not.toBe(groupVersion({ ...parent, parts: parent.parts!.slice(1) }));
+  });
+});
+
+describe('planRead with groups of groups', () => {
+  const x: RollupGroup = { key: 'x', deviceIds: ['a', 'b'], metrics: ['kwh'] };
+  const y: RollupGroup = { key: 'y', deviceIds: ['c'], metrics: ['kwh'] };
+  const xy: RollupGroup = { key: 'xy', deviceIds: ['a', 'b', 'c'], metrics: ['kwh'], parts: ['x', 'y'] };
+  const plan = (dirtyFrom: (id: string) => number) =>
+    planRead({ from: T, to: T + DAY, everyMs: HOUR, deviceIds: ['a', 'b', 'c'], groups: [x, y, xy], dirtyFrom });
+
+  it('reads the group of groups where its parts are clean as far as it is', () => {
+    expect(plan(clean).groupHourly).toEqual([{ key: 'xy', start: T, end: T + DAY }]);
+    // The open hour: every device marked from the same hour.
+    const open = plan(() => T + 23 * HOUR);
+    expect(open.groupHourly).toEqual([{ key: 'xy', start: T, end: T + 23 * HOUR }]);
+    expect(open.raw.map((r) => r.deviceId)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('reads its parts, each as far as it is clean, where one part is dirty earlier', () => {
+    const late = plan((id) => (id === 'b' ? T + 3 * HOUR : Infinity));
+    expect(late.groupHourly).toEqual([{ key: 'x', start: T, end: T + 3 * HOUR }, { key: 'y', start: T, end: T + DAY }]);
+    expect(late.hourly).toEqual([{ deviceId: 'a', start: T + 3 * HOUR, end: T + DAY }]);
+    expect(late.raw).toEqual([{ deviceId: 'b', start: T + 3 * HOUR, end: T + DAY, baseline: 'hourly' }]);
   });
 });
 

@@ -7,6 +7,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../server/src/adapters/sql/database.ts';
+import { groupVersion, type RollupGroup } from '../../server/src/adapters/sql/rollups.ts';
 import { SqlTimeSeriesStore } from '../../server/src/adapters/sql/time-series-store.ts';
 import { AGGREGATES, type RangeQuery, type Reading, type TotalQuery } from '../../server/src/ports/time-series.ts';
 import { TEST_ENGINES, type TestDatabase } from '../support/databases.ts';
@@ -29,6 +30,19 @@ for (const { engine, open } of TEST_ENGINES) {
       await store.write([reading('dup', T0, 1, { kw: 1 })]);
       await store.write([reading('dup', T0, 1, { kw: 99 }), reading('dup', T0, 1, { kw: 98 })]);
       expect(await store.latest(['dup'])).toEqual([reading('dup', T0, 1, { kw: 1 })]);
+    });
+
+    it('stores by COPY once the open hour is marked: escapes, and the first of a key written again', async () => {
+      const hour = 3_600_000;
+      const now = Math.floor(Date.now() / hour) * hour + hour / 2;
+      const copying = new SqlTimeSeriesStore(test.database, { clock: { now: () => now } });
+      const note = 'tab\there, new\nline, back\\slash and "quotes"';
+      await copying.write([reading('copy', now, 1, { kw: 1 })]);
+      await copying.write([reading('copy', now + 1, 2, { note })]);
+      await copying.write([reading('copy', now, 1, { kw: 99 }), reading('copy', now + 2, 3, { kw: 3 }), reading('copy', now + 2, 3, { kw: 98 })]);
+      const rows = await queryRows<{ seq: number; values: Reading['values'] }>(test.database.db,
+        sql`select seq, "values" from readings where device_id = 'copy' order by seq`);
+      expect(rows).toEqual([{ seq: 1, values: { kw: 1 } }, { seq: 2, values: { note } }, { seq: 3, values: { kw: 3 } }]);
     });
 
     it('breaks a tie in time by sequence number, for latest and for last', async () => {
@@ -250,11 +264,99 @@ for (const { engine, open } of TEST_ENGINES) {
       });
     });
 
+    it('keeps a group of groups as the sum of its parts, and answers from it or, where one part is dirty earlier, from the parts', async () => {
+      const left = { key: 'gg/left', deviceIds: ['gg-a', 'gg-b'], metrics: ['kwh'] };
+      const right = { key: 'gg/right', deviceIds: ['gg-c'], metrics: ['kwh'] };
+      const both = { key: 'gg/*', deviceIds: ['gg-a', 'gg-b', 'gg-c'], metrics: ['kwh'], parts: ['gg/left', 'gg/right'] };
+      const store = new SqlTimeSeriesStore(test.database, { groups: [left, right, both] });
+      await store.write([
+        reading('gg-a', T - HOUR, 1, { kwh: 10 }), reading('gg-a', T + MINUTE, 2, { kwh: 11 }), reading('gg-a', T + 2 * HOUR, 3, { kwh: 15 }),
+        reading('gg-b', T + HOUR, 1, { kwh: 100 }), reading('gg-b', T + HOUR + 30 * MINUTE, 2, { kwh: 102 }),
+        reading('gg-c', T - HOUR, 1, { kwh: 50 }), reading('gg-c', T + HOUR, 2, { kwh: 53 }),
+      ]);
+      await store.refresh();
+      const sums = (key: string) => rows<{ hour: number; delta: number }>(sql`select (extract(epoch from hour) * 1000)::float8 - ${T} as hour, delta
+        from readings_group_hourly where group_key = ${key} and hour >= ${new Date(T).toISOString()}::timestamptz order by hour`);
+      expect(await sums('gg/*')).toEqual([{ hour: 0, delta: 1 }, { hour: HOUR, delta: 5 }, { hour: 2 * HOUR, delta: 4 }]);
+      expect((await rows<{ delta: number }>(sql`select delta from readings_group_daily where group_key = 'gg/*' and day = ${new Date(T).toISOString()}::timestamptz`))[0]?.delta).toBe(10);
+      const total = async () => values(await store.rangeTotal({ deviceIds: both.deviceIds, metric: 'kwh', agg: 'delta', from: T, to: T + 3 * HOUR, everyMs: HOUR }));
+      // Altered by hand: the total over every member reads the group of groups.
+      await test.database.execute(`update readings_group_hourly set delta = 50 where group_key = 'gg/*' and hour = $1::timestamptz`, [new Date(T + 2 * HOUR).toISOString()]);
+      expect(await total()).toEqual([1, 5, 50]);
+      // A late reading in that hour, in one part: the parts answer (the true sums) until the pass recomputes the group of groups.
+      await store.write([reading('gg-c', T + 2 * HOUR + MINUTE, 3, { kwh: 54 })]);
+      expect(await total()).toEqual([1, 5, 5]);
+      await store.refresh();
+      expect(await sums('gg/*')).toEqual([{ hour: 0, delta: 1 }, { hour: HOUR, delta: 5 }, { hour: 2 * HOUR, delta: 5 }]);
+      expect(await total()).toEqual([1, 5, 5]);
+    });
+
+    it('leaves the other buildings on their sums when one has a late reading, and keeps the plot\'s totals right', async () => {
+      const buildings = [1, 2, 3].map((k) => ({ key: `plot/b${k}`, deviceIds: [`plot-${k}`], metrics: ['kwh'] }));
+      const plot = { key: 'plot/*', deviceIds: ['plot-1', 'plot-2', 'plot-3'], metrics: ['kwh'], parts: buildings.map((b) => b.key) };
+      const store = new SqlTimeSeriesStore(test.database, { groups: [...buildings, plot] });
+      // Meter k uses k kWh an hour.
+      await store.write([1, 2, 3].flatMap((k) => [0, 1, 2, 3].map((h) => reading(`plot-${k}`, T + (h - 1) * HOUR + MINUTE, h, { kwh: k * h }))));
+      await store.refresh();
+      const hourly = (key: string) => rows<{ hour: number; delta: number }>(sql`select (extract(epoch from hour) * 1000)::float8 - ${T} as hour, delta
+        from readings_group_hourly where group_key = ${key} and hour >= ${new Date(T).toISOString()}::timestamptz order by hour`);
+      expect(await hourly('plot/*')).toEqual([0, HOUR, 2 * HOUR].map((hour) => ({ hour, delta: 6 })));
+      const total = async () => values(await store.rangeTotal({ deviceIds: plot.deviceIds, metric: 'kwh', agg: 'delta', from: T, to: T + 3 * HOUR, everyMs: HOUR }));
+      // Altered by hand: which sums answer shows in the totals.
+      const alter = (key: string, hour: number, delta: number) =>
+        test.database.execute('update readings_group_hourly set delta = $1 where group_key = $2 and hour = $3::timestamptz', [delta, key, new Date(hour).toISOString()]);
+      await alter('plot/*', T + HOUR, 1000);
+      await alter('plot/b1', T + HOUR, 100);
+      expect(await total()).toEqual([6, 1000, 6]);
+      // Building 3's meter reads again late in the last hour: buildings 1 and 2 answer from their sums, building 3 from its sums, then raw.
+      await store.write([reading('plot-3', T + 2 * HOUR + 30 * MINUTE, 9, { kwh: 10 })]);
+      expect(await total()).toEqual([6, 105, 7]);
+      await store.refresh();
+      expect((await hourly('plot/*')).at(-1)).toEqual({ hour: 2 * HOUR, delta: 7 });
+      expect(await total()).toEqual([6, 1000, 7]);
+    });
+
+    it('rebuilds the sums of parts whose members moved, and of a group of groups whose members changed', async () => {
+      const meters = ['cat-1', 'cat-2', 'cat-3', 'cat-4'];
+      const configure = (x: string[], y: string[]) => {
+        const parts = [{ key: 'cat/x', deviceIds: x, metrics: ['kwh'] }, { key: 'cat/y', deviceIds: y, metrics: ['kwh'] }];
+        return [...parts, { key: 'cat/*', deviceIds: [...x, ...y].sort(), metrics: ['kwh'], parts: ['cat/x', 'cat/y'] }];
+      };
+      // Meter k uses k kWh in the hour.
+      await new SqlTimeSeriesStore(test.database).write(meters.flatMap((id, i) => [reading(id, T - MINUTE, 1, { kwh: 0 }), reading(id, T + 30 * MINUTE, 2, { kwh: i + 1 })]));
+      const sums = async () => Object.fromEntries((await rows<{ key: string; delta: number }>(sql`select group_key as key, delta from readings_group_hourly
+        where group_key like 'cat/%' and hour = ${new Date(T).toISOString()}::timestamptz`)).map((r) => [r.key, r.delta]));
+      const built = async () => Object.fromEntries((await rows<{ key: string; version: string }>(sql`select group_key as key, version from rollup_groups`)).map((r) => [r.key, r.version]));
+      const refreshWith = async (groups: RollupGroup[]) => {
+        const store = new SqlTimeSeriesStore(test.database, { groups });
+        await store.refresh();
+        expect(await built()).toEqual(Object.fromEntries(groups.map((g) => [g.key, groupVersion(g)])));
+        return store;
+      };
+      await refreshWith(configure(['cat-1', 'cat-2'], ['cat-3']));
+      expect(await sums()).toEqual({ 'cat/x': 3, 'cat/y': 3, 'cat/*': 6 });
+      // cat-2 moves to y: the parts are rebuilt, the group of groups (same members) keeps its version and the sum of its parts.
+      await test.database.execute(`update readings_group_hourly set delta = 60 where group_key = 'cat/*'`, []);
+      await refreshWith(configure(['cat-1'], ['cat-2', 'cat-3']));
+      expect(await sums()).toEqual({ 'cat/x': 1, 'cat/y': 5, 'cat/*': 6 });
+      // cat-4 joins y: both y and the group of groups are rebuilt, and answer.
+      const store = await refreshWith(configure(['cat-1'], ['cat-2', 'cat-3', 'cat-4']));
+      expect(await sums()).toEqual({ 'cat/x': 1, 'cat/y': 9, 'cat/*': 10 });
+      expect(values(await store.rangeTotal({ deviceIds: meters, metric: 'kwh', agg: 'delta', from: T, to: T + HOUR, everyMs: HOUR }))).toEqual([10]);
+    });
+
+    it('refuses a group of groups whose parts do not hold its members', () => {
+      const part = { key: 'p', deviceIds: ['a'], metrics: ['kwh'] };
+      expect(() => new SqlTimeSeriesStore(test.database, { groups: [part, { key: 'pp', deviceIds: ['a', 'b'], metrics: ['kwh'], parts: ['p'] }] })).toThrow(/its parts/);
+      expect(() => new SqlTimeSeriesStore(test.database, { groups: [{ key: 'pp', deviceIds: ['a'], metrics: ['kwh'], parts: ['p'] }] })).toThrow(/its parts/);
+    });
+
     it('matches a direct computation of the contract over a random history written late, out of order and twice', async () => {
       const random = seeded(9);
       const devices = ['r-1', 'r-2', 'r-3', 'r-4'];
-      const group = { key: 'random', deviceIds: ['r-1', 'r-2', 'r-3'], metrics: ['kwh'] };
-      const store = new SqlTimeSeriesStore(test.database, { groups: [group] });
+      const group = { key: 'random', deviceIds: ['r-1', 'r-2', 'r-3'], metrics: ['kwh'], parts: ['random/1-2', 'random/3'] };
+      const parts = [{ key: 'random/1-2', deviceIds: ['r-1', 'r-2'], metrics: ['kwh'] }, { key: 'random/3', deviceIds: ['r-3'], metrics: ['kwh'] }];
+      const store = new SqlTimeSeriesStore(test.database, { groups: [group, ...parts] });
       const start = T - 6 * HOUR;
       const history: Reading[] = [];
       for (const deviceId of devices) {
@@ -293,7 +395,7 @@ for (const { engine, open } of TEST_ENGINES) {
             }
           }
           for (const agg of ['delta', 'mean', 'sum'] as const) {
-            for (const ids of [devices, group.deviceIds, ['r-1', 'r-4']]) {
+            for (const ids of [devices, group.deviceIds, parts[0]!.deviceIds, ['r-1', 'r-4']]) {
               const q = { deviceIds: ids, metric: 'kwh', agg, from, to, everyMs };
               expectClose(values(await s.rangeTotal(q)), referenceTotal(written, q), JSON.stringify(q));
             }

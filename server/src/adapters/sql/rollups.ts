@@ -29,12 +29,21 @@ export interface RollupGroup {
   readonly deviceIds: readonly string[];
   /** Cumulative registers only: their consumption (delta) is what totals add up. */
   readonly metrics: readonly string[];
+  /**
+   * A group of groups: the keys of the groups it adds up (whose members are
+   * its members). Its sums are the sum of theirs, so that a plot's total reads
+   * one row an hour instead of one per building.
+   */
+  readonly parts?: readonly string[];
 }
 
 /**
  * The meters the managers' trends total (domain/trends.ts), one group per
  * kind, plot, building and role (household meters of building A-03, shops of
  * plot B, …): every trend scope (site, plot, building) is a union of groups.
+ * Then, per kind, plot and role spread over several buildings, a group of
+ * those groups, with `*` for the building in its key: a plot's month is then
+ * 720 rows of a few groups, not of 50.
  */
 export function groupsFromCatalogue(devices: readonly Device[]): RollupGroup[] {
   const registers = new Map<string, string>(Object.values(UTILITY_METER).map((u) => [u.kind, u.metric]));
@@ -48,17 +57,29 @@ export function groupsFromCatalogue(devices: readonly Device[]): RollupGroup[] {
     byKey.set(key, group);
   }
   // Groups of one too (a building's common meter): their daily sums serve a year by day.
-  return [...byKey]
-    .map(([key, g]) => ({ key, deviceIds: [...g.deviceIds].sort(), metrics: g.metrics }))
-    .sort((a, b) => (a.key < b.key ? -1 : 1));
+  const leaves = [...byKey].map(([key, g]) => ({ key, deviceIds: [...g.deviceIds].sort(), metrics: g.metrics }));
+  const byRole = new Map<string, RollupGroup[]>();
+  for (const leaf of leaves) {
+    const [kind, plot, , role] = leaf.key.split('/');
+    const key = [kind, plot, '*', role].join('/');
+    byRole.set(key, [...(byRole.get(key) ?? []), leaf]);
+  }
+  const parents = [...byRole].filter(([, parts]) => parts.length > 1).map(([key, parts]) => ({
+    key,
+    deviceIds: parts.flatMap((p) => p.deviceIds).sort(),
+    metrics: parts[0]!.metrics,
+    parts: parts.map((p) => p.key).sort(),
+  }));
+  return [...leaves, ...parents].sort((a, b) => (a.key < b.key ? -1 : 1));
 }
 
-/** Changes when the group's members or metrics change: its sums are then rebuilt. */
+/** Changes when the group's members, metrics or parts change: its sums are then rebuilt. */
 export function groupVersion(group: RollupGroup): string {
-  return createHash('sha256').update(JSON.stringify([group.deviceIds, group.metrics])).digest('hex').slice(0, 16);
+  const parts = group.parts ? [group.parts] : [];
+  return createHash('sha256').update(JSON.stringify([group.deviceIds, group.metrics, ...parts])).digest('hex').slice(0, 16);
 }
 
-/** The groups a set of devices covers completely. */
+/** The groups a set of devices covers completely (groups of groups and their parts alike: planRead chooses). */
 export function coveredGroups(deviceIds: readonly string[], groups: Iterable<RollupGroup>): RollupGroup[] {
   const wanted = new Set(deviceIds);
   const covered: RollupGroup[] = [];
@@ -91,7 +112,10 @@ export interface PlanInput {
   readonly deviceIds: readonly string[];
   /** The start of the device's first hour that may be stale (Infinity when none is). */
   readonly dirtyFrom: (deviceId: string) => number;
-  /** Groups to read sums from (only for delta totals): ready, and covered by deviceIds. */
+  /**
+   * Groups to read sums from (only for delta totals): ready, and covered by
+   * deviceIds; groups of groups may come with their parts.
+   */
   readonly groups: readonly RollupGroup[];
 }
 
@@ -112,8 +136,7 @@ export function planRead(input: PlanInput): ReadPlan {
   }
 
   const coveredUntil = new Map<string, number>();
-  for (const group of input.groups) {
-    const end = group.deviceIds.reduce((min, id) => Math.min(min, input.dirtyFrom(id)), last);
+  for (const { group, end } of chooseGroups(input.groups, (g) => g.deviceIds.reduce((min, id) => Math.min(min, input.dirtyFrom(id)), last))) {
     if (end <= first) continue;
     for (const id of group.deviceIds) coveredUntil.set(id, end);
     const dayStart = Math.ceil(first / DAY) * DAY;
@@ -140,6 +163,26 @@ export function planRead(input: PlanInput): ReadPlan {
     if (hourlyTo < to) plan.raw.push({ deviceId, start: hourlyTo, end: to, baseline: 'hourly' });
   }
   return plan;
+}
+
+/**
+ * Groups that do not share a member, largest first, each with how far its
+ * sums are clean (`endOf`). A group of groups is taken only where none of its
+ * parts is clean further than it (a late reading in one building must not
+ * send the whole plot's meters to their own rows): else its parts are.
+ */
+function chooseGroups(groups: readonly RollupGroup[], endOf: (group: RollupGroup) => number): Array<{ group: RollupGroup; end: number }> {
+  const byKey = new Map(groups.map((g) => [g.key, g]));
+  const taken = new Set<string>();
+  const chosen: Array<{ group: RollupGroup; end: number }> = [];
+  for (const group of [...groups].sort((a, b) => b.deviceIds.length - a.deviceIds.length)) {
+    if (group.deviceIds.some((id) => taken.has(id))) continue;
+    const end = endOf(group);
+    if (group.parts?.some((key) => { const part = byKey.get(key); return part !== undefined && endOf(part) > end; })) continue;
+    for (const id of group.deviceIds) taken.add(id);
+    chosen.push({ group, end });
+  }
+  return chosen;
 }
 
 /** Consecutive hours merged into [start, end) runs. */

@@ -160,8 +160,13 @@ interface HourRow {
 
 export class SqlTimeSeriesStore implements TimeSeriesStore {
   private readonly clock: Clock;
+  /** Every group, groups of groups (`parts`) included. */
   private readonly groups: ReadonlyMap<string, RollupGroup>;
+  /** The groups of devices, and the one each grouped device is in. */
+  private readonly leaves: readonly RollupGroup[];
   private readonly groupOf = new Map<string, RollupGroup>();
+  /** The groups of groups each group is a part of. */
+  private readonly parentsOf = new Map<string, RollupGroup[]>();
   /** Groups whose sums are complete: only these answer totals. */
   private readonly readyGroups = new Set<string>();
   /** Groups to (re)build, and keys no longer configured whose rows go. */
@@ -192,7 +197,18 @@ export class SqlTimeSeriesStore implements TimeSeriesStore {
   constructor(private readonly database: Database, options: SqlTimeSeriesStoreOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.groups = new Map((options.groups ?? []).map((g) => [g.key, g]));
-    for (const group of this.groups.values()) for (const id of group.deviceIds) this.groupOf.set(id, group);
+    this.leaves = [...this.groups.values()].filter((g) => !g.parts);
+    for (const group of this.leaves) for (const id of group.deviceIds) this.groupOf.set(id, group);
+    for (const parent of this.groups.values()) {
+      if (!parent.parts) continue;
+      // Its sums are its parts' sums: they must be groups of devices whose members are its members.
+      const parts = parent.parts.map((key) => this.groups.get(key));
+      const members = parts.flatMap((part) => part?.deviceIds ?? []).sort();
+      if (parts.some((part) => !part || part.parts) || JSON.stringify(members) !== JSON.stringify([...parent.deviceIds].sort())) {
+        throw new Error(`Roll-up group ${parent.key}: its parts must be groups of devices that together hold its members`);
+      }
+      for (const key of parent.parts) this.parentsOf.set(key, [...(this.parentsOf.get(key) ?? []), parent]);
+    }
     this.lease = options.lease ?? null;
     if (options.background) {
       this.lease?.start();
@@ -522,6 +538,7 @@ export class SqlTimeSeriesStore implements TimeSeriesStore {
       select device_id as "deviceId", (extract(epoch from hour) * 1000)::float8 as "hourMs", gen::text as gen
       from rollup_dirty where hour >= ${isoTime(start)}::timestamptz and hour < ${isoTime(end)}::timestamptz`);
     const moved = await this.recomputeChunks(this.estateChunks(others, (end - start) / HOUR), start, end);
+    await this.recomputeParents([...this.groups.values()].filter((g) => g.parts), [{ start, end }]);
     await this.recomputeGroupDays([...this.groups.values()], [{ start, end }]);
     await this.recomputeGroups(this.groupsOf(moved.map((m) => m.deviceId)), hourRuns(moved.map((m) => m.hourMs)));
     await this.dropMarks(marked.filter((h) => h.hourMs >= start && h.hourMs < end), deviceMarks);
@@ -558,7 +575,7 @@ export class SqlTimeSeriesStore implements TimeSeriesStore {
       packed = [];
       load = 0;
     };
-    for (const group of this.groups.values()) {
+    for (const group of this.leaves) {
       const groupLoad = group.deviceIds.reduce((sum, id) => sum + this.weight(id), 0);
       if (packed.length > 0 && load + groupLoad > budget) pack();
       packed.push(group);
@@ -752,9 +769,23 @@ export class SqlTimeSeriesStore implements TimeSeriesStore {
     return rows.map((r) => ({ deviceId: r.deviceId, hourMs: Number(r.hourMs) }));
   }
 
-  /** Recomputes the groups' hourly sums over the spans from their members' rows, then the days the spans touch. */
+  /**
+   * Recomputes the groups' hourly sums over the spans: a group of devices
+   * from its members' rows; a group of groups among them, or over one of
+   * them, from its parts' sums (each part is ready or among `groups`); then
+   * the days the spans touch.
+   */
   private async recomputeGroups(groups: readonly RollupGroup[], spans: ReadonlyArray<{ start: number; end: number }>): Promise<void> {
     if (groups.length === 0 || spans.length === 0) return;
+    const leaves = groups.filter((g) => !g.parts);
+    const parents = [...new Set([...groups.filter((g) => g.parts), ...leaves.flatMap((g) => this.parentsOf.get(g.key) ?? [])])];
+    if (leaves.length > 0) await this.recomputeLeaves(leaves, spans);
+    await this.recomputeParents(parents, spans);
+    await this.recomputeGroupDays([...leaves, ...parents], spans);
+  }
+
+  /** Recomputes the hourly sums of groups of devices over the spans, from their members' rows. */
+  private async recomputeLeaves(groups: readonly RollupGroup[], spans: ReadonlyArray<{ start: number; end: number }>): Promise<void> {
     const members = groups.flatMap((g) => g.deviceIds.flatMap((deviceId) => g.metrics.map((metric) => ({ key: g.key, deviceId, metric }))));
     await this.bulk(sql`
       with members as (
@@ -779,7 +810,34 @@ export class SqlTimeSeriesStore implements TimeSeriesStore {
       select * from sums
       on conflict (group_key, metric, hour) do update set delta = excluded.delta where g.delta is distinct from excluded.delta`);
     await setImmediate();
-    await this.recomputeGroupDays(groups, spans);
+  }
+
+  /** Recomputes the hourly sums of groups of groups over the spans, from their parts' sums (their days are left to the caller). */
+  private async recomputeParents(parents: readonly RollupGroup[], spans: ReadonlyArray<{ start: number; end: number }>): Promise<void> {
+    if (parents.length === 0 || spans.length === 0) return;
+    const parts = parents.flatMap((p) => p.parts!.flatMap((part) => p.metrics.map((metric) => ({ parent: p.key, part, metric }))));
+    await this.bulk(sql`
+      with parts as (
+        select * from unnest(${textArray(parts.map((p) => p.parent))}::text[], ${textArray(parts.map((p) => p.part))}::text[],
+          ${textArray(parts.map((p) => p.metric))}::text[]) as p(parent, part, metric)
+      ),
+      spans as (
+        select * from unnest(${textArray(spans.map((s) => isoTime(s.start)))}::timestamptz[], ${textArray(spans.map((s) => isoTime(s.end)))}::timestamptz[])
+          as s(start_at, end_at)
+      ),
+      sums as (
+        select p.parent, p.metric, g.hour, sum(g.delta) as delta
+        from parts p cross join spans s
+        cross join lateral (
+          select g.hour, g.delta from readings_group_hourly g
+          where g.group_key = p.part and g.metric = p.metric and g.hour >= s.start_at and g.hour < s.end_at
+          offset 0
+        ) as g
+        group by p.parent, p.metric, g.hour
+      )
+      insert into readings_group_hourly as g (group_key, metric, hour, delta)
+      select * from sums
+      on conflict (group_key, metric, hour) do update set delta = excluded.delta where g.delta is distinct from excluded.delta`);
   }
 
   /** Recomputes the groups' daily sums, from their hourly sums, for every UTC day the spans touch. */
@@ -883,8 +941,9 @@ export class SqlTimeSeriesStore implements TimeSeriesStore {
     }
     const { start, end } = this.building;
     if (start < end) {
-      const members = this.unbuilt.reduce((n, g) => n + g.deviceIds.length * g.metrics.length, 0);
-      const spanEnd = Math.min(end, start + Math.max(1, Math.min(MAX_SPAN_HOURS, Math.floor(ROWS_PER_GROUP_BUILD / members))) * HOUR);
+      // Rows read an hour: a member's, or a part's for a group of groups.
+      const rows = this.unbuilt.reduce((n, g) => n + (g.parts ?? g.deviceIds).length * g.metrics.length, 0);
+      const spanEnd = Math.min(end, start + Math.max(1, Math.min(MAX_SPAN_HOURS, Math.floor(ROWS_PER_GROUP_BUILD / rows))) * HOUR);
       await this.recomputeGroups(this.unbuilt, [{ start, end: spanEnd }]);
       this.building = { start: spanEnd, end };
       if (spanEnd < end) return;
@@ -937,33 +996,33 @@ const DIALECT = new PgDialect();
  */
 function perDeviceBuckets(plan: ReadPlan, metric: string, every: SQL, withBaseline: boolean): SQL {
   const bucketOf = (ms: SQL) => sql`${ms} - (((${ms} % ${every}) + ${every}) % ${every})`;
-  // The last value before a stretch. Raw: the newest reading before it that has the metric. Hourly (the
-  // hours before it are clean): the newest reading of the hour before it, next to the stretch's own in the
-  // readings' index, else (none in that hour) the device's newest hourly row before it.
-  const lastBefore = (since: SQL) => sql`(select ${numericValue(metric)} from readings r
-    where r.device_id = f.device_id and r.ts < f.start_at ${since} and ${numericValue(metric)} is not null
-    order by r.ts desc, r.seq desc limit 1)`;
+  // The value before a stretch. After clean hours ('hourly'): the last reading of the hour before it, read
+  // in the stretch's own index range as a bucket of its own (null) that comes first (a second look-up per
+  // device cost more than the stretch: the open hour of a plot is one per meter), else the device's newest
+  // hourly row before it. Otherwise the newest reading before it that has the metric.
+  const lookBack = withBaseline ? sql`case when s.hourly_base then interval '1 hour' else interval '0' end` : sql`interval '0'`;
   const baseline = withBaseline
     ? sql`case when f.hourly_base
-        then coalesce(${lastBefore(sql`and r.ts >= f.start_at - interval '1 hour'`)},
-          (select h.last from readings_hourly h
-           where h.device_id = f.device_id and h.metric = ${metric}::text and h.hour < f.start_at order by h.hour desc limit 1))
-        else ${lastBefore(sql``)}
+        then (select h.last from readings_hourly h
+              where h.device_id = f.device_id and h.metric = ${metric}::text and h.hour < f.start_at order by h.hour desc limit 1)
+        else (select ${numericValue(metric)} from readings r
+              where r.device_id = f.device_id and r.ts < f.start_at and ${numericValue(metric)} is not null
+              order by r.ts desc, r.seq desc limit 1)
       end`
     : sql`null::float8`;
   return sql`raw_stretches as (
-      select * from unnest(${textArray(plan.raw.map((s) => s.deviceId))}::text[], ${textArray(plan.raw.map((s) => isoTime(s.start)))}::timestamptz[],
-        ${textArray(plan.raw.map((s) => isoTime(s.end)))}::timestamptz[], ${`{${plan.raw.map((s) => s.baseline === 'hourly').join(',')}}`}::boolean[])
-        as s(device_id, start_at, end_at, hourly_base)
+      select s.id as device_id, s.start_at, s.end_at, b.hourly_base
+      from (${stretchesSql(plan.raw)}) as s
+      join unnest(${`{${plan.raw.map((s) => s.baseline === 'hourly').join(',')}}`}::boolean[]) with ordinality as b(hourly_base, i) on b.i = s.i
     ),
     raw_buckets as (
-      select s.device_id, s.start_at, s.hourly_base, ${bucketOf(sql`p.ms`)} as bucket, min(p.ms) as start_ms,
-        count(*) as n, sum(p.v) as sum, min(p.v) as min, max(p.v) as max,
+      select s.device_id, s.start_at, s.hourly_base, case when p.ts >= s.start_at then ${bucketOf(sql`p.ms`)} end as bucket,
+        min(p.ms) as start_ms, count(*) as n, sum(p.v) as sum, min(p.v) as min, max(p.v) as max,
         -- First and last by (ts, seq): the least and greatest [ms, seq, value] arrays, without a sort per bucket.
         (min(array[p.ms::float8, p.seq::float8, p.v]))[3] as first, (max(array[p.ms::float8, p.seq::float8, p.v]))[3] as last
       from raw_stretches s cross join lateral (
-        select (extract(epoch from r.ts) * 1000)::bigint as ms, r.seq, ${numericValue(metric)} as v
-        from readings r where r.device_id = s.device_id and r.ts >= s.start_at and r.ts < s.end_at
+        select r.ts, (extract(epoch from r.ts) * 1000)::bigint as ms, r.seq, ${numericValue(metric)} as v
+        from readings r where r.device_id = s.device_id and r.ts >= s.start_at - ${lookBack} and r.ts < s.end_at
         offset 0 -- an index range per stretch: left to itself, PostgreSQL may scan every reading
       ) as p
       where p.v is not null
@@ -971,16 +1030,15 @@ function perDeviceBuckets(plan: ReadPlan, metric: string, every: SQL, withBaseli
     ),
     raw_chained as (
       select b.*, lag(b.last) over w as before, row_number() over w = 1 as opening
-      from raw_buckets b window w as (partition by b.device_id, b.start_at order by b.bucket)
+      from raw_buckets b window w as (partition by b.device_id, b.start_at order by b.bucket nulls first)
     ),
     raw_pieces as (
       select device_id, bucket, start_ms, n, sum, min, max, last,
         last - coalesce(before, base, first) as v, (before is not null or base is not null) as prior
-      from (select f.*, case when f.opening then ${baseline} end as base from raw_chained f) as x
+      from (select f.*, case when f.opening then ${baseline} end as base from raw_chained f where f.bucket is not null) as x
     ),
     hourly_stretches as (
-      select * from unnest(${textArray(plan.hourly.map((s) => s.deviceId))}::text[], ${textArray(plan.hourly.map((s) => isoTime(s.start)))}::timestamptz[],
-        ${textArray(plan.hourly.map((s) => isoTime(s.end)))}::timestamptz[]) as s(device_id, start_at, end_at)
+      select s.id as device_id, s.start_at, s.end_at from (${stretchesSql(plan.hourly)}) as s
     ),
     hourly_pieces as (
       select h.device_id, ${bucketOf(sql`h.ms`)} as bucket, min(h.ms) as start_ms,
@@ -1008,6 +1066,27 @@ function perDeviceBuckets(plan: ReadPlan, metric: string, every: SQL, withBaseli
 }
 
 /**
+ * `select i, id, start_at, end_at` over stretches (of a device or a group),
+ * numbered from 1. Their bounds go as positions in the list of distinct ones:
+ * a plot's 1,174 meters usually share theirs, and a timestamptz costs ≈3 µs
+ * to parse on PGlite.
+ */
+function stretchesSql(stretches: ReadonlyArray<{ start: number; end: number } & ({ deviceId: string } | { key: string })>): SQL {
+  const bounds = new Map<number, number>();
+  const at = (ms: number) => {
+    let position = bounds.get(ms);
+    if (position === undefined) bounds.set(ms, (position = bounds.size + 1));
+    return position;
+  };
+  const starts = `{${stretches.map((s) => at(s.start)).join(',')}}`;
+  const ends = `{${stretches.map((s) => at(s.end)).join(',')}}`;
+  const ids = textArray(stretches.map((s) => ('deviceId' in s ? s.deviceId : s.key)));
+  const times = sql`${textArray([...bounds.keys()].map(isoTime))}::timestamptz[]`;
+  return sql`select s.i, s.id, (${times})[s.start_i] as start_at, (${times})[s.end_i] as end_at
+    from unnest(${ids}::text[], ${starts}::int[], ${ends}::int[]) with ordinality as s(id, start_i, end_i, i)`;
+}
+
+/**
  * `select bucket, value` rows from the plan's group stretches (hourly and
  * daily sums), added up per hour or day first: a plot's month is 50 groups'
  * rows for each of 720 hours, and per-row arithmetic on 36,000 rows cost more
@@ -1018,11 +1097,10 @@ function groupBuckets(plan: ReadPlan, metric: string, every: SQL): SQL {
     select g.ms - (((g.ms % ${every}) + ${every}) % ${every}) as bucket, g.value
     from (
       select (extract(epoch from t.at) * 1000)::bigint as ms, sum(t.delta) as value
-      from unnest(${textArray(stretches.map((s) => s.key))}::text[], ${textArray(stretches.map((s) => isoTime(s.start)))}::timestamptz[],
-        ${textArray(stretches.map((s) => isoTime(s.end)))}::timestamptz[]) as s(group_key, start_at, end_at)
+      from (${stretchesSql(stretches)}) as s
       cross join lateral (
         select ${column} as at, t.delta from ${table} t
-        where t.group_key = s.group_key and t.metric = ${metric}::text and ${column} >= s.start_at and ${column} < s.end_at
+        where t.group_key = s.id and t.metric = ${metric}::text and ${column} >= s.start_at and ${column} < s.end_at
         offset 0
       ) as t
       group by t.at
