@@ -208,6 +208,46 @@ describe.each(ENGINES)('tickets API on $engine', ({ engine }) => {
       expect(all[0]).toMatchObject({ id: ticket!.id, status: 'assigned', assignee, reopenCount: 1 });
       expect((await detail(ticket!.id)).events.some((e: TicketEvent) => e.action === 'fault-returned')).toBe(true);
     });
+
+    /** An alarm's next effects, and the alarm they leave (as the engine would make them). */
+    const next = (s: AlarmSubject, condition: 'active' | 'clear') => {
+      const id = `${s.deviceId}:${s.ruleId}`;
+      const outcome = applyCondition(alarms.get(id) ?? newAlarm(s), condition, now);
+      alarms.set(id, outcome.alarm);
+      return { id, effects: outcome.effects as AlarmEffect[] };
+    };
+
+    it('goes by look-ups made while an alarm was stored, and never opens a second ticket when they went stale', async () => {
+      const leak = subject('BP-C-1', 'pump.seal-leak');
+      const raised = next(leak, 'active');
+      const cleared = next(leak, 'clear');
+      const again = next(leak, 'active');
+      // Both raises are looked up (no ticket yet) before either is handled, as when the store lags.
+      server.app.tickets.prepareAlarmEffects(raised.effects);
+      server.app.tickets.prepareAlarmEffects(again.effects);
+      await server.app.tickets.onAlarmEffects(raised.effects);
+      await server.app.tickets.onAlarmEffects(cleared.effects);
+      await server.app.tickets.onAlarmEffects(again.effects);
+      const [ticket, ...others] = await byRootCause(raised.id);
+      expect(others).toEqual([]);
+      expect((await detail(ticket!.id)).alarms).toMatchObject([{ alarmId: raised.id, active: true }]);
+    });
+
+    it('looks again when the ticket found while the alarm was stored has been resolved since: the fault reopens it', async () => {
+      const noise = subject('BP-C-1', 'pump.noise');
+      const raised = next(noise, 'active');
+      await server.app.tickets.onAlarmEffects(raised.effects);
+      const [ticket] = await byRootCause(raised.id);
+      await server.app.tickets.onAlarmEffects(next(noise, 'clear').effects);
+      const returned = next(noise, 'active');
+      server.app.tickets.prepareAlarmEffects(returned.effects);
+      await act(ticket!.id, 'start', { version: ticket!.version });
+      await act(ticket!.id, 'resolve', { version: ticket!.version + 1, note: 'Bearing greased' });
+      await server.app.tickets.onAlarmEffects(returned.effects);
+      const after = await detail(ticket!.id);
+      expect(after.ticket).toMatchObject({ status: 'assigned', reopenCount: 1 });
+      expect(after.events.at(-1)).toMatchObject({ action: 'fault-returned' });
+    });
   });
 
   it('plans two rounds a day per zone; a round with a failed item makes a ticket; a missed round is reported', async () => {

@@ -47,6 +47,12 @@ export interface Alarms {
    * alarms table already shows them). Returns the function that removes it.
    */
   subscribe(listener: AlarmListener): () => void;
+  /**
+   * Calls `listener` with every batch of effects as its write starts (not
+   * while the store is failing): for work that may begin before the batch is
+   * stored, such as look-ups, never for what must follow it.
+   */
+  subscribeStoring(listener: AlarmListener): () => void;
   /** While a maintenance ticket for the device is open its alarms keep tracking but are not annunciated. */
   setOutOfService(deviceId: string, on: boolean): EngineEffect[];
   /** Where a partition's new owner reads which devices are out of service (the maintenance tickets under way). */
@@ -135,6 +141,7 @@ export default fp(async (app) => {
   /** Alarms of other instances' partitions as their owner answered a forwarded action. */
   const remote = new Map<string, Alarm>();
   const listeners = new Set<AlarmListener>();
+  const storingListeners = new Set<AlarmListener>();
   let devicesOutOfService: () => Promise<ReadonlySet<string>> = async () => new Set();
   /** The state of each alarm as last queued for writing: what differs at snapshot time is written too. */
   const queued = new Map<string, Alarm>();
@@ -150,18 +157,24 @@ export default fp(async (app) => {
     if (changed.size > 0) app.io.to(LIVE_DEVICE_ROOMS).emit('alarms:changed', [...changed.values()].map(alarmView));
   };
 
-  const afterStored = (batch: readonly AlarmWrite[]): void => {
-    const effects = batch.flatMap((item) => ('effect' in item ? [item.effect] : []));
-    // Each stored batch is pushed at once (the writer's batch is the coalescing unit).
-    pushAlarms(effects);
+  const effectsOf = (batch: readonly AlarmWrite[]): EngineEffect[] => batch.flatMap((item) => ('effect' in item ? [item.effect] : []));
+
+  const notify = (which: ReadonlySet<AlarmListener>, effects: EngineEffect[]): void => {
     if (effects.length === 0) return;
-    for (const listener of listeners) {
+    for (const listener of which) {
       try {
         listener(effects);
       } catch (error) {
         app.log.error({ err: error }, 'an alarm listener failed');
       }
     }
+  };
+
+  const afterStored = (batch: readonly AlarmWrite[]): void => {
+    const effects = effectsOf(batch);
+    // Each stored batch is pushed at once (the writer's batch is the coalescing unit).
+    pushAlarms(effects);
+    notify(listeners, effects);
   };
 
   /**
@@ -172,13 +185,17 @@ export default fp(async (app) => {
   const pushUnstored = (items: readonly AlarmWrite[]): void => {
     const fresh = items.filter((item) => !pushedEarly.has(item));
     fresh.forEach((item) => pushedEarly.add(item));
-    pushAlarms(fresh.flatMap((item) => ('effect' in item ? [item.effect] : [])));
+    pushAlarms(effectsOf(fresh));
   };
 
   const writer = new BatchingWriter<AlarmWrite>({
     flush: async (batch) => {
       try {
-        await repository.write(batch);
+        // Sent before what the listeners send: on PGlite (one statement at a time) the alarm goes first.
+        const writing = repository.write(batch);
+        // While the store fails, work started early would only pile up behind it.
+        if (storingListeners.size > 0 && writer.stats.lastError === null) notify(storingListeners, effectsOf(batch));
+        await writing;
       } catch (error) {
         pushUnstored(batch);
         throw error;
@@ -417,6 +434,10 @@ export default fp(async (app) => {
     subscribe: (listener: AlarmListener) => {
       listeners.add(listener);
       return () => { listeners.delete(listener); };
+    },
+    subscribeStoring: (listener: AlarmListener) => {
+      storingListeners.add(listener);
+      return () => { storingListeners.delete(listener); };
     },
     setOutOfService: (deviceId: string, on: boolean) => {
       const effects = setOutOfServiceLocally(deviceId, on);

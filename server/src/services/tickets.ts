@@ -70,6 +70,23 @@ export interface NewTicket {
 export interface TicketDetail { ticket: Ticket; events: TicketEvent[]; alarms: AlarmLink[]; callbacks: Callback[] }
 
 const MAX_ATTACH_ATTEMPTS = 4;
+/**
+ * Early look-ups are for a lone fault (its latency); a burst queues anyway, and
+ * its look-ups would only crowd the store and be stale by their turn.
+ */
+const MAX_EARLY_LOOK_UPS = 8;
+
+type AlarmRaised = Extract<EngineEffect, { type: 'alarm-raised' }>;
+
+/** What a raised alarm's ticket is decided on. */
+interface AlarmLookUps {
+  /** The open ticket of the alarm's root cause. */
+  readonly open: Ticket | undefined;
+  /** Its ticket closed within the reopen window (annunciated alarms only). */
+  readonly closed: Ticket | undefined;
+  /** Open tickets per assignee, for a new ticket's assignment (annunciated alarms only). */
+  readonly openTickets: Map<string, number> | undefined;
+}
 
 export class TicketService {
   readonly policy: TicketPolicy;
@@ -83,6 +100,10 @@ export class TicketService {
   private readonly isKnownPerson: (username: string) => Promise<boolean>;
   /** Alarm effects are handled one batch after the other, in order. */
   private alarmQueue: Promise<void> = Promise.resolve();
+  /** Alarm effects queued and not yet handled. */
+  private queuedAlarmEffects = 0;
+  /** Look-ups started while a raised alarm was being stored (prepareAlarmEffects), by its effect. */
+  private readonly earlyLookUps = new WeakMap<EngineEffect, Promise<AlarmLookUps>>();
 
   constructor(options: TicketServiceOptions) {
     this.repo = options.repository;
@@ -256,14 +277,34 @@ export class TicketService {
 
   // ── From alarms ────────────────────────────────────────────────────────────
 
+  /**
+   * The alarms plugin is storing these effects: the look-ups of each
+   * annunciated alarm's new ticket start now, so that once they are stored
+   * (onAlarmEffects) only the ticket's own write is left. Nothing is written
+   * before then.
+   */
+  prepareAlarmEffects(effects: readonly EngineEffect[]): void {
+    const raised = effects.filter((effect): effect is AlarmRaised => effect.type === 'alarm-raised' && effect.annunciated);
+    if (raised.length === 0 || this.queuedAlarmEffects + raised.length > MAX_EARLY_LOOK_UPS) return;
+    for (const effect of raised) {
+      const lookUps = this.lookUps(effect.alarm, true, this.clock.now());
+      // A failed early look-up is made again once the effect is stored.
+      lookUps.catch(() => {});
+      this.earlyLookUps.set(effect, lookUps);
+    }
+  }
+
   /** Queues a batch of engine effects (the alarms plugin calls this once they are stored). */
   onAlarmEffects(effects: readonly EngineEffect[]): Promise<void> {
+    this.queuedAlarmEffects += effects.length;
     this.alarmQueue = this.alarmQueue.then(async () => {
       for (const effect of effects) {
         try {
           await this.onAlarmEffect(effect);
         } catch (error) {
           this.onError(error, `ticket for ${'alarm' in effect ? effect.alarm.id : effect.type}`);
+        } finally {
+          this.queuedAlarmEffects -= 1;
         }
       }
     });
@@ -276,9 +317,13 @@ export class TicketService {
   private async onAlarmEffect(effect: EngineEffect): Promise<void> {
     if (!('alarm' in effect)) return;
     const { alarm } = effect;
-    if (effect.type === 'alarm-raised') await this.alarmRaised(alarm, effect.annunciated);
-    else if (effect.type === 'alarm-cleared') await this.repo.setAlarmActive(alarm.id, false, this.clock.now());
-    else if (effect.type === 'alarm-suppressed' && alarm.suppressedBy !== null && (alarm.state === 'unack' || alarm.state === 'ack')) {
+    if (effect.type === 'alarm-raised') {
+      const early = this.earlyLookUps.get(effect);
+      this.earlyLookUps.delete(effect);
+      await this.alarmRaised(alarm, effect.annunciated, early);
+    } else if (effect.type === 'alarm-cleared') {
+      await this.repo.setAlarmActive(alarm.id, false, this.clock.now());
+    } else if (effect.type === 'alarm-suppressed' && alarm.suppressedBy !== null && (alarm.state === 'unack' || alarm.state === 'ack')) {
       const root = await this.repo.openByRootCause(alarm.suppressedBy);
       if (root) await this.attach(root, alarm);
     }
@@ -291,20 +336,21 @@ export class TicketService {
    * new ticket is inserted, unless another instance just did (then attach).
    * Alarms off the operator's screen (shelved, suppressed, out of service,
    * rate-limited) attach and reopen but never open a ticket of their own.
+   *
+   * The first attempt may go by look-ups made while the alarm was being
+   * stored, when they found no open ticket: one opened, reopened or changed
+   * since then makes the insert (unique index) or the reopen (version) fail,
+   * and the next attempt looks again. An open ticket found then is looked up
+   * again, as attaching is guarded by neither (it may have been resolved).
    */
-  private async alarmRaised(alarm: Alarm, annunciated: boolean): Promise<void> {
+  private async alarmRaised(alarm: Alarm, annunciated: boolean, early?: Promise<AlarmLookUps>): Promise<void> {
     const key = alarm.suppressedBy ?? alarm.id;
     const link = { alarmId: alarm.id, deviceId: alarm.deviceId, active: true };
     for (let attempt = 0; attempt < MAX_ATTACH_ATTEMPTS; attempt++) {
       const now = this.clock.now();
       try {
-        // What a new ticket may need is asked for at once: one wait for the store instead of
-        // three in a row (the fault → ticket latency). Wasted, and cheap, when one is open already.
-        const [open, closed, openTickets] = await Promise.all([
-          this.repo.openByRootCause(key),
-          annunciated ? this.repo.closedSince(key, now - this.policy.reopenWindowMs) : undefined,
-          annunciated ? this.repo.openCounts() : undefined,
-        ]);
+        const found = attempt === 0 ? await early?.catch(() => undefined) : undefined;
+        const { open, closed, openTickets } = found && found.open === undefined ? found : await this.lookUps(alarm, annunciated, now);
         if (open) {
           await this.attach(open, alarm);
           return;
@@ -336,6 +382,20 @@ export class TicketService {
       }
     }
     throw new Error(`could not open or attach a ticket for alarm ${alarm.id} after ${MAX_ATTACH_ATTEMPTS} attempts`);
+  }
+
+  /**
+   * What a new ticket may need is asked for at once: one wait for the store instead of
+   * several in a row (the fault → ticket latency). Wasted, and cheap, when one is open already.
+   */
+  private async lookUps(alarm: Alarm, annunciated: boolean, now: number): Promise<AlarmLookUps> {
+    const key = alarm.suppressedBy ?? alarm.id;
+    if (!annunciated) return { open: await this.repo.openByRootCause(key), closed: undefined, openTickets: undefined };
+    const [{ open, closed }, openTickets] = await Promise.all([
+      this.repo.openOrClosedSince(key, now - this.policy.reopenWindowMs),
+      this.repo.openCounts(),
+    ]);
+    return { open, closed, openTickets };
   }
 
   private async attach(ticket: Ticket, alarm: Alarm): Promise<void> {

@@ -8,9 +8,9 @@
  * CONFLICT DO NOTHING and attaches to the winner when it loses the race, so
  * several server instances on one database make exactly one ticket.
  */
-import { and, asc, count, desc, eq, gte, inArray, isNull, lt, lte, notInArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, inArray, isNull, lt, lte, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Shift, StaffMember, Zone } from '../../domain/tickets/assignment.ts';
-import { FINISHED_STATUSES, TicketError, type Priority, type Ticket, type TicketEvent, type TicketKind, type TicketSource, type TicketStatus } from '../../domain/tickets/model.ts';
+import { FINISHED_STATUSES, isFinished, TicketError, type Priority, type Ticket, type TicketEvent, type TicketKind, type TicketSource, type TicketStatus } from '../../domain/tickets/model.ts';
 import type { ChecklistCategory, PatrolRound, PlannedRound, RoundStatus } from '../../domain/tickets/patrols.ts';
 import type { Callback } from '../../domain/tickets/reception.ts';
 import type { ReportTicket } from '../../domain/reports.ts';
@@ -275,12 +275,16 @@ export class TicketRepository {
     return row && toTicket(row);
   }
 
-  /** The newest ticket of this root cause closed at or after `since` (a returning fault reopens it). */
-  async closedSince(key: string, since: number): Promise<Ticket | undefined> {
-    const [row] = await this.db.select().from(tickets)
-      .where(and(eq(tickets.rootCauseKey, key), eq(tickets.status, 'closed'), gte(tickets.closedAt, new Date(since))))
-      .orderBy(desc(tickets.closedAt)).limit(1);
-    return row && toTicket(row);
+  /**
+   * The open ticket of this root cause, and its newest ticket closed at or
+   * after `since` (a returning fault reopens it), in one statement.
+   */
+  async openOrClosedSince(key: string, since: number): Promise<{ open: Ticket | undefined; closed: Ticket | undefined }> {
+    const rows = await this.db.select().from(tickets)
+      .where(and(eq(tickets.rootCauseKey, key), or(notFinished(), and(eq(tickets.status, 'closed'), gte(tickets.closedAt, new Date(since))))))
+      .orderBy(desc(tickets.closedAt));
+    const found = rows.map(toTicket);
+    return { open: found.find((t) => !isFinished(t.status)), closed: found.find((t) => t.status === 'closed') };
   }
 
   /**
