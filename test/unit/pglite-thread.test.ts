@@ -86,6 +86,19 @@ describe('PgliteThread', () => {
     expect(done).toEqual(['bulk 1', 'other saw 200000', 'bulk 2', 'bulk 3']);
   });
 
+  it('sends what a caller sends on an answer before the bulk statement that waited for that answer', async () => {
+    const thread = await start();
+    const done: string[] = [];
+    const stored = thread.query('insert into t (id) values (1)');
+    const bulk = thread.bulk('insert into t (id) values (2)', []).then(() => done.push('bulk'));
+    // As a ticket's insert follows its alarm's write: sent in the microtasks after the answer.
+    const next = stored
+      .then(() => thread.query<{ n: number }>('select count(*)::int as n from t'))
+      .then((r) => done.push(`next saw ${r.rows[0]!.n}`));
+    await Promise.all([bulk, next]);
+    expect(done).toEqual(['next saw 1', 'bulk']);
+  });
+
   it('keeps bulk statements out of an open transaction', async () => {
     const thread = await start();
     let bulk: Promise<void> | undefined;

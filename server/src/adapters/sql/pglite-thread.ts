@@ -84,7 +84,10 @@ export class PgliteThread {
       else this.othersInFlight -= 1;
       if (message.ok) waiter.resolve(message.result);
       else waiter.reject(revive(message.error));
-      this.pumpBulk();
+      // What the answer's caller sends next (a ticket's insert once its alarm is stored) goes out
+      // in the microtasks that follow: the next bulk statement waits until they have run.
+      if (waiter.bulk) this.pumpBulk();
+      else setImmediate(() => this.pumpBulk());
     });
     worker.on('error', (error) => this.fail(error));
     worker.on('exit', (code) => this.fail(new Error(`the PGlite worker exited (code ${code})`)));
