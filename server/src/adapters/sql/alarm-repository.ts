@@ -12,6 +12,7 @@ import type { EngineEffect } from '../../domain/alarms/engine.ts';
 import type { Priority, TicketKind } from '../../domain/alarms/rules.ts';
 import type { AlarmAggregates } from '../../domain/reports.ts';
 import { queryRows, type Database } from './database.ts';
+import { decodeSnapshot } from './snapshot-codec.ts';
 import { alarmEngineState, alarmEvents, alarms } from './schema.ts';
 
 /**
@@ -346,7 +347,7 @@ export class AlarmRepository {
 
   async loadEngineState(siteId: string): Promise<EngineStateRecord | undefined> {
     const rows = await this.database.db.select().from(alarmEngineState).where(eq(alarmEngineState.siteId, siteId));
-    return rows[0] && { snapshot: rows[0].snapshot, savedAt: rows[0].savedAt.getTime() };
+    return rows[0] && { snapshot: await decodeSnapshot(rows[0].snapshot), savedAt: rows[0].savedAt.getTime() };
   }
 
   async saveEngineState(siteId: string, snapshot: string, savedAt: number): Promise<void> {

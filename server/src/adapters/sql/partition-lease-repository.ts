@@ -14,6 +14,7 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Database } from './database.ts';
+import { encodeSnapshot } from './snapshot-codec.ts';
 
 export interface LeaseRow { partition: string; owner: string; epoch: number; live: boolean }
 
@@ -90,12 +91,13 @@ export class PartitionLeaseRepository {
    * Saves a partition's engine snapshot under `key` only while this instance
    * still holds the partition's lease at `epoch`, in one statement: a former
    * owner that wakes up late cannot overwrite its successor's state. Returns
-   * whether it was saved.
+   * whether it was saved. Stored compressed (snapshot-codec.ts).
    */
   async saveSnapshotFenced(fence: { partition: string; instance: string; epoch: number }, key: string, snapshot: string, savedAt: number): Promise<boolean> {
+    const stored = await encodeSnapshot(snapshot);
     const rows = await queryRows<{ site_id: string }>(this.database.db, sql`
       insert into alarm_engine_state (site_id, snapshot, saved_at)
-      select ${key}, ${snapshot}, ${new Date(savedAt).toISOString()}::timestamptz
+      select ${key}, ${stored}, ${new Date(savedAt).toISOString()}::timestamptz
       where exists (select 1 from partition_leases where partition = ${fence.partition} and owner = ${fence.instance} and epoch = ${fence.epoch})
       on conflict (site_id) do update set snapshot = excluded.snapshot, saved_at = excluded.saved_at
       returning site_id`);
