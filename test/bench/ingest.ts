@@ -106,7 +106,7 @@ export async function runIngest(stack: Stack, options: IngestOptions, log: (line
         await sleep(20);
         drained = await server.child.call<ServerStats>('stats');
       }
-      const allAcceptedAt = drained.wallMs;
+      const allAcceptedAt = drained.lastAcceptedAtMs;
       await server.child.call('drain', undefined, options.drainTimeoutMs);
       const health = await fetch(`${server.info.baseUrl}/api/health`).then((r) => r.json() as Promise<{ ingest: { accepted: number } }>);
       drained = await server.child.call<ServerStats>('stats');
@@ -115,7 +115,7 @@ export async function runIngest(stack: Stack, options: IngestOptions, log: (line
       // Rates over the step AND its catch-up: a server that lags and catches up later is credited only with what it did in time.
       const stepMessages = final.acked;
       const acceptedRate = stepMessages / ((allAcceptedAt - before.wallMs) / 1000);
-      const writtenRate = stepMessages / ((drained.wallMs - before.wallMs) / 1000);
+      const writtenRate = stepMessages / ((drained.lastWrittenAtMs - before.wallMs) / 1000);
       const growth = slope(backlog.filter(([t]) => t >= 1));
       const sentRate = progress.sent / (Math.min(progress.elapsedMs, options.stepMs) / 1000);
       const lost = totalSent - health.ingest.accepted;
