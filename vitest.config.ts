@@ -7,6 +7,9 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 export default defineConfig({
   plugins: [svelte()],
   test: {
+    // Both cores: Vitest's default on a 2-core machine is one worker (cores − 1), which ran the
+    // suite file after file (≈18 min in CI); most files wait on servers and databases anyway.
+    maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

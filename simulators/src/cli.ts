@@ -1,5 +1,6 @@
 /** `npm run sim -- --help`: the simulated fleet as a process. */
 import { readFileSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
 import { devicePassword } from '../../server/src/auth/broker-accounts.ts';
 import { SiteFileError, loadSite } from '../../server/src/catalogue/load.ts';
 import { HELP, parseCliArgs, type CliOptions } from './cli-args.ts';
@@ -11,6 +12,8 @@ import { SCENARIOS, findScenario, scenarioStartMs, type Scenario } from './scena
 import { selectDevices, type Injection } from './simulation.ts';
 
 const STATS_EVERY_MS = 10_000;
+/** How long a stop waits for a fleet that is still connecting. */
+const START_UP_GRACE_MS = 3_000;
 
 /** The embedded broker's per-device accounts: username = device (or concentrator) id, password derived from the secret. */
 function deviceCredentials(secretFile: string | null): ((username: string) => { username: string; password: string }) | null {
@@ -103,20 +106,25 @@ async function main(): Promise<void> {
   let stats: NodeJS.Timeout | undefined;
   let deadline: NodeJS.Timeout | undefined;
   // Signals are handled from before the first fleet connects: a stop during start-up sends the
-  // fleets started so far offline, instead of dying by the signal's default action.
+  // fleets started so far offline, instead of dying by the signal's default action. A fleet still
+  // connecting gets a moment to finish (a broker that does not answer would hold the stop up).
   const stop = async (why: string) => {
     if (stopping) process.exit(130); // a second Ctrl-C: give up waiting
     stopping = true;
     log(`${why}: stopping, devices go offline; sent ${achieved(false)} on average`);
     clearInterval(stats);
     clearTimeout(deadline);
-    await startingUp;
+    await Promise.race([startingUp.catch(() => {}), delay(START_UP_GRACE_MS)]);
     await Promise.all(fleets.map((f) => f.stop()));
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT').catch(fail));
   process.on('SIGTERM', () => void stop('SIGTERM').catch(fail));
-  await startingUp;
+  try {
+    await startingUp;
+  } catch (error) {
+    if (!stopping) throw error; // stopped meanwhile: the stop decides how this ends
+  }
   if (stopping) return;
 
   meter = new RateMeter(sent(), Date.now());

@@ -77,15 +77,31 @@ describe.runIf(TEST_DATABASE_URL)('Database.copy on PostgreSQL', () => {
 
   it('rejects when its connection dies, and the next ones get a new connection', async () => {
     const [database] = await queryRows<{ name: string }>(test.database.db, sql`select current_database() as name`);
-    const lines = (n: number) => Array.from({ length: n }, (_, i) => `copy-d\t${new Date(Date.UTC(2025, 0, 1) + i).toISOString()}\t${i}\t{"kw":1}\n`).join('');
-    const copying = test.database.copy!(COPY, lines(200_000)).then(() => 'stored', (error: unknown) => error);
-    const admin = postgres(TEST_DATABASE_URL!, { onnotice: () => {}, max: 1 });
+    const url = new URL(TEST_DATABASE_URL!);
+    url.pathname = `/${database!.name}`;
+    const admin = postgres(url.toString(), { onnotice: () => {}, max: 1 });
+    let copying: Promise<unknown> | undefined;
     try {
-      await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${database!.name} and pid <> pg_backend_pid()`;
+      // The table locked, the COPY waits for it: its connection is killed while it surely runs.
+      await admin.begin(async (tx) => {
+        await tx`lock table readings in access exclusive mode`;
+        copying = test.database.copy!(COPY, 'copy-d\t2025-01-01T00:00:00.000Z\t1\t{"kw":1}\n').then(() => 'stored', (error: unknown) => error);
+        const waiting = () => tx<{ pid: number }[]>`select pid from pg_stat_activity
+          where datname = ${database!.name} and wait_event_type = 'Lock' and query ilike 'copy readings%'`;
+        const deadline = Date.now() + 20_000;
+        let pids = await waiting();
+        while (pids.length === 0 && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 20));
+          pids = await waiting();
+        }
+        expect(pids).toHaveLength(1);
+        await tx`select pg_terminate_backend(${pids[0]!.pid})`;
+      });
     } finally {
       await admin.end();
     }
     expect(await copying).toBeInstanceOf(Error);
+    expect(await stored('copy-d')).toEqual([]);
     for (let i = 0; i < 12; i++) await test.database.copy!(COPY, `copy-e\t2025-01-01T00:00:00.000Z\t${i}\t{"kw":1}\n`);
     expect(await stored('copy-e')).toHaveLength(12);
   });
