@@ -1,5 +1,23 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+/**
+ * The minute-long simulation files first: without timings cached (a clean CI
+ * clone), Vitest starts the largest files first, and these are three lines
+ * each, so one ran alone at the end while the other worker sat idle.
+ */
+const LONGEST_FIRST = ['scenario-truth-table', 'scenario-normal-week-a', 'scenario-normal-week-c', 'scenario-normal-week-b'];
+
+class LongestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (file: TestSpecification) => {
+      const at = LONGEST_FIRST.findIndex((name) => file.moduleId.includes(name));
+      return at === -1 ? LONGEST_FIRST.length : at;
+    };
+    return [...(await super.sort(files))].sort((a, b) => rank(a) - rank(b));
+  }
+}
 
 // One runner for every suite. Browser-free unit and component tests run in
 // parallel; suites that touch a shared service (PostgreSQL, Mosquitto) isolate
@@ -10,6 +28,7 @@ export default defineConfig({
     // Both cores: Vitest's default on a 2-core machine is one worker (cores − 1), which ran the
     // suite file after file (≈18 min in CI); most files wait on servers and databases anyway.
     maxWorkers: 2,
+    sequence: { sequencer: LongestFirst },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
