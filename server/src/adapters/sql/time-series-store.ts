@@ -788,9 +788,8 @@ export class SqlTimeSeriesStore implements TimeSeriesStore {
         union all
         select group_key, metric, hour, last - coalesce(prev, first) from opening where group_key is not null
       )
-      insert into readings_group_hourly as g (group_key, metric, hour, delta)
-      select group_key, metric, hour, sum(delta) from parts group by group_key, metric, hour
-      on conflict (group_key, metric, hour) do update set delta = excluded.delta where g.delta is distinct from excluded.delta`);
+      ${UPSERT_GROUP_HOURLY} select group_key, metric, hour, sum(delta) from parts group by group_key, metric, hour
+      ${ON_GROUP_HOURLY_CONFLICT}`);
     // Each device and metric's last value here is the `prev` of its next row after the span.
     const tails = hours.filter((h, i) => hours[i + 1]?.deviceId !== h.deviceId || hours[i + 1]?.metric !== h.metric);
     const rows = await this.run<{ deviceId: string; hourMs: number }>(sql`
@@ -834,8 +833,7 @@ export class SqlTimeSeriesStore implements TimeSeriesStore {
           ${textArray(members.map((m) => m.metric))}::text[]) as m(group_key, device_id, metric)
       ),
       spans as (
-        select * from unnest(${textArray(spans.map((s) => isoTime(s.start)))}::timestamptz[], ${textArray(spans.map((s) => isoTime(s.end)))}::timestamptz[])
-          as s(start_at, end_at)
+        select * from ${timeSpans(spans)} as s(start_at, end_at)
       ),
       sums as (
         select m.group_key, m.metric, h.hour, sum(h.last - coalesce(h.prev, h.first)) as delta
@@ -847,9 +845,7 @@ export class SqlTimeSeriesStore implements TimeSeriesStore {
         ) as h
         group by m.group_key, m.metric, h.hour
       )
-      insert into readings_group_hourly as g (group_key, metric, hour, delta)
-      select * from sums
-      on conflict (group_key, metric, hour) do update set delta = excluded.delta where g.delta is distinct from excluded.delta`);
+      ${UPSERT_GROUP_HOURLY} select * from sums ${ON_GROUP_HOURLY_CONFLICT}`);
     await setImmediate();
   }
 
@@ -863,8 +859,7 @@ export class SqlTimeSeriesStore implements TimeSeriesStore {
           ${textArray(parts.map((p) => p.metric))}::text[]) as p(parent, part, metric)
       ),
       spans as (
-        select * from unnest(${textArray(spans.map((s) => isoTime(s.start)))}::timestamptz[], ${textArray(spans.map((s) => isoTime(s.end)))}::timestamptz[])
-          as s(start_at, end_at)
+        select * from ${timeSpans(spans)} as s(start_at, end_at)
       ),
       sums as (
         select p.parent, p.metric, g.hour, sum(g.delta) as delta
@@ -876,9 +871,7 @@ export class SqlTimeSeriesStore implements TimeSeriesStore {
         ) as g
         group by p.parent, p.metric, g.hour
       )
-      insert into readings_group_hourly as g (group_key, metric, hour, delta)
-      select * from sums
-      on conflict (group_key, metric, hour) do update set delta = excluded.delta where g.delta is distinct from excluded.delta`);
+      ${UPSERT_GROUP_HOURLY} select * from sums ${ON_GROUP_HOURLY_CONFLICT}`);
   }
 
   /** Recomputes the groups' daily sums, from their hourly sums, for every UTC day the spans touch. */
@@ -889,8 +882,7 @@ export class SqlTimeSeriesStore implements TimeSeriesStore {
     await this.bulk(sql`
       with pairs as (select * from unnest(${textArray(pairs.map((p) => p.key))}::text[], ${textArray(pairs.map((p) => p.metric))}::text[]) as p(group_key, metric)),
       days as (
-        select * from unnest(${textArray(days.map((d) => isoTime(d.start)))}::timestamptz[], ${textArray(days.map((d) => isoTime(d.end)))}::timestamptz[])
-          as d(start_at, end_at)
+        select * from ${timeSpans(days)} as d(start_at, end_at)
       ),
       sums as (
         select p.group_key, p.metric, date_bin('1 day', g.hour, ${EPOCH}) as day, sum(g.delta) as delta
@@ -1105,6 +1097,15 @@ function perDeviceBuckets(plan: ReadPlan, metric: string, every: SQL, withBaseli
       from pieces group by device_id, bucket
     )`;
 }
+
+/** Time spans as `unnest(starts, ends)`: a span list's rows (start_at, end_at) once given an alias. */
+function timeSpans(spans: ReadonlyArray<{ start: number; end: number }>): SQL {
+  return sql`unnest(${textArray(spans.map((s) => isoTime(s.start)))}::timestamptz[], ${textArray(spans.map((s) => isoTime(s.end)))}::timestamptz[])`;
+}
+
+/** A group's hourly sums written again: the row changes only when its sum did. */
+const UPSERT_GROUP_HOURLY = sql.raw('insert into readings_group_hourly as g (group_key, metric, hour, delta)');
+const ON_GROUP_HOURLY_CONFLICT = sql.raw('on conflict (group_key, metric, hour) do update set delta = excluded.delta where g.delta is distinct from excluded.delta');
 
 /**
  * `select i, id, start_at, end_at` over stretches (of a device or a group),
