@@ -349,9 +349,4 @@ export class AlarmRepository {
     const rows = await this.database.db.select().from(alarmEngineState).where(eq(alarmEngineState.siteId, siteId));
     return rows[0] && { snapshot: await decodeSnapshot(rows[0].snapshot), savedAt: rows[0].savedAt.getTime() };
   }
-
-  async saveEngineState(siteId: string, snapshot: string, savedAt: number): Promise<void> {
-    await this.database.db.insert(alarmEngineState).values({ siteId, snapshot, savedAt: new Date(savedAt) })
-      .onConflictDoUpdate({ target: alarmEngineState.siteId, set: { snapshot, savedAt: new Date(savedAt) } });
-  }
 }
