@@ -71,7 +71,7 @@ class UsageError extends Error {}
 export function planFor(quick: boolean) {
   return quick
     ? {
-      ingest: { rates: [2_000, 5_000, 10_000, 20_000, 40_000], stepMs: 3_000, drainTimeoutMs: 15_000 },
+      ingest: { rates: [2_000, 5_000, 10_000, 20_000, 40_000, 60_000, 80_000], stepMs: 3_000, drainTimeoutMs: 15_000 },
       probes: 25,
       // The estate's own load only (the target's): each fleet start and stop costs ~10 s.
       normalLoad: { speeds: [1], durationMs: 5_000 },
@@ -82,7 +82,7 @@ export function planFor(quick: boolean) {
       limitMs: 12 * 60_000,
     }
     : {
-      ingest: { rates: [2_000, 5_000, 10_000, 20_000, 40_000], stepMs: 10_000, drainTimeoutMs: 60_000 },
+      ingest: { rates: [2_000, 5_000, 10_000, 20_000, 40_000, 60_000, 80_000], stepMs: 10_000, drainTimeoutMs: 60_000 },
       probes: 150,
       normalLoad: { speeds: [1, 60], durationMs: 30_000 },
       soak: { speed: 10, durationMs: 10 * 60_000, sampleMs: 5_000 },
