@@ -1,5 +1,5 @@
 /** The REST API's contract: shapes, filters, pagination and specific errors, through app.inject. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ApiError, DeviceView, HealthView, Page, ReadingsView, SiteView } from '../../server/src/routes/api-types.ts';
 import { startTestServer, type TestServer } from '../support/app.ts';
 
@@ -105,6 +105,39 @@ describe('GET /api/ingest/dead-letters', () => {
 });
 
 describe('GET /api/health', () => {
+  it('shows anyone the status, the flags and the counters, but the broker address, the instance and error texts only to an operator or an administrator', async () => {
+    for (const as of [null, 'technician', 'manager'] as const) {
+      const response = await server.request({ url: '/api/health', as });
+      const body = response.json() as HealthView;
+      expect(response.statusCode, String(as)).toBe(200);
+      expect(body, String(as)).toMatchObject({ status: 'ok', details: false, broker: { ok: true, embedded: true }, database: { ok: true, engine: 'pglite' }, partitions: { total: 3 } });
+      expect(body.broker.url, String(as)).toBeUndefined();
+      expect(body.instance, String(as)).toBeUndefined();
+      expect(body.ingest, String(as)).toMatchObject({ accepted: expect.any(Number), rejected: expect.any(Number) });
+    }
+    for (const as of ['operator', 'admin'] as const) {
+      const body = (await server.request({ url: '/api/health', as })).json() as HealthView;
+      expect(body, as).toMatchObject({ details: true, broker: { url: server.app.broker.url }, instance: server.app.cluster.instance });
+    }
+  });
+
+  it('keeps the error text of a failing component from anyone but an operator or an administrator', async () => {
+    const store = server.app.telemetry.store;
+    const failing = vi.spyOn(store, 'health').mockResolvedValue({ ok: false, engine: 'sql', detail: 'connect ECONNREFUSED 10.20.30.40:8086' });
+    try {
+      const anonymous = await server.request({ url: '/api/health', as: null });
+      expect(anonymous.statusCode).toBe(503);
+      expect(anonymous.json()).toMatchObject({ status: 'degraded', timeSeries: { ok: false } });
+      expect(anonymous.body).not.toContain('10.20.30.40');
+      expect(anonymous.body).not.toContain('"detail"');
+      const admin = await server.request({ url: '/api/health', as: 'admin' });
+      expect(admin.statusCode).toBe(503);
+      expect((admin.json() as HealthView).timeSeries.detail).toBe('connect ECONNREFUSED 10.20.30.40:8086');
+    } finally {
+      failing.mockRestore();
+    }
+  });
+
   it('names this instance and the partitions it owns: alone on PGlite, every plot, each lease live', async () => {
     const { status, body } = await get<HealthView>('/api/health');
     expect(status).toBe(200);

@@ -52,10 +52,16 @@ export interface ComponentHealth { ok: boolean; detail?: string }
 export interface WriterStatsView { pending: number; written: number; dropped: number; failedFlushes: number }
 export interface AckStatsView { mode: 'after-write' | 'on-receipt'; afterWrite: number; onReceipt: number }
 
+/**
+ * The fields that name this machine or its services (`broker.url`, `instance`) and every `detail`
+ * (error texts) are shown to a logged-in operator or administrator only (`details: true`); anyone
+ * else, load balancers and healthchecks included, gets the status, the flags and the counters.
+ */
 export interface HealthView {
   status: 'ok' | 'degraded';
+  details: boolean;
   /** refused: the embedded broker's refused connections, publishes (spoofed topics) and subscriptions. */
-  broker: ComponentHealth & { url: string; embedded: boolean; refused?: { connect: number; publish: number; subscribe: number } };
+  broker: ComponentHealth & { url?: string; embedded: boolean; refused?: { connect: number; publish: number; subscribe: number } };
   database: ComponentHealth & { engine: 'pglite' | 'postgres' };
   /**
    * writer: the telemetry writer's counters (readings). acks: how the MQTT messages were acknowledged
@@ -66,7 +72,7 @@ export interface HealthView {
   ingest: IngestCounters;
   uptimeS: number;
   /** This server process: the owner named in the partition leases (`host-pid-random`). */
-  instance: string;
+  instance?: string;
   /** The site's partitions (one per plot; README "Scale-out") this instance owns now, of `total`. */
   partitions: { total: number; owned: PartitionLeaseView[] };
 }

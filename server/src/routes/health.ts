@@ -1,7 +1,21 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { Role } from '../auth/roles.ts';
+import { SESSION_COOKIE } from '../plugins/auth.ts';
 import type { ComponentHealth, HealthView } from './api-types.ts';
 
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** Who sees the broker's address, this instance's host name and the error texts. */
+const DETAIL_ROLES: readonly Role[] = ['operator', 'admin'];
+
+/** Without the fields that name this machine or its services, and without error texts. */
+function withoutDetails(view: HealthView): HealthView {
+  const { url: _url, detail: _broker, ...broker } = view.broker;
+  const { detail: _database, ...database } = view.database;
+  const { detail: _timeSeries, ...timeSeries } = view.timeSeries;
+  const { instance: _instance, ...rest } = view;
+  return { ...rest, details: false, broker, database, timeSeries };
+}
 
 /**
  * GET /api/health: broker, database and time-series status, the ingest counters, and which
@@ -9,8 +23,17 @@ const errorText = (error: unknown) => (error instanceof Error ? error.message : 
  */
 const healthRoutes: FastifyPluginAsync = async (app) => {
   const startedAt = Date.now();
+
+  /** An operator's or administrator's session; a health probe never fails for want of one (the database may be down). */
+  const seesDetails = async (request: FastifyRequest): Promise<boolean> => {
+    const token = request.cookies[SESSION_COOKIE];
+    if (token === undefined) return false;
+    const principal = await app.auth.service.authenticate(token).catch(() => null);
+    return principal !== null && principal !== 'expired' && DETAIL_ROLES.includes(principal.user.role);
+  };
+
   // Public: load balancers and compose healthchecks probe it without a session.
-  app.get('/api/health', { config: { allow: 'public' } }, async (_request, reply) => {
+  app.get('/api/health', { config: { allow: 'public' } }, async (request, reply) => {
     const database: ComponentHealth = await app.database.ping().then(
       () => ({ ok: true }),
       (error: unknown) => ({ ok: false, detail: errorText(error) }),
@@ -28,6 +51,7 @@ const healthRoutes: FastifyPluginAsync = async (app) => {
     const brokerOk = app.ingest.subscriber.connected();
     const view: HealthView = {
       status: database.ok && timeSeries.ok && brokerOk ? 'ok' : 'degraded',
+      details: true,
       broker: {
         ok: brokerOk, url: app.broker.url, embedded: app.broker.embedded,
         ...(!brokerOk && { detail: 'not connected; reconnecting' }),
@@ -45,7 +69,7 @@ const healthRoutes: FastifyPluginAsync = async (app) => {
           .sort((a, b) => (a.id < b.id ? -1 : 1)),
       },
     };
-    return reply.code(view.status === 'ok' ? 200 : 503).send(view);
+    return reply.code(view.status === 'ok' ? 200 : 503).send(await seesDetails(request) ? view : withoutDetails(view));
   });
 };
 
