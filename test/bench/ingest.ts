@@ -5,6 +5,7 @@
  * server's validation (/api/health counters) = rows handed to the store by
  * the telemetry writer; at the end the table's row count must equal the sum.
  */
+import mqtt from 'mqtt';
 import { io as connectSocket } from 'socket.io-client';
 import type { Child } from './ipc.ts';
 import type { LoadProgress } from './load-generator.ts';
@@ -36,6 +37,8 @@ export interface IngestStep {
   lost: number;
   unwritten: number;
   dropped: number;
+  /** QoS-1 messages Mosquitto dropped over the step and its drain (its queue limit per session); null: aedes, or not known. */
+  brokerDropped: number | null;
   sustained: boolean;
   verdict: string;
 }
@@ -60,10 +63,35 @@ export interface IngestOptions {
 }
 
 const SAMPLE_MS = 250;
+const DROPPED_TOPIC = '$SYS/broker/publish/messages/dropped';
+
+/**
+ * Mosquitto's count of dropped QoS-1 messages (over its max_queued_messages), from $SYS: so that
+ * a loss past saturation is attributed to the broker's bound, not guessed at. Mosquitto 2 publishes
+ * it only once it changes (none: 0), every sys_interval (1 s on the bench's own Mosquitto).
+ */
+async function openDropCounter(url: string): Promise<{ settled(): Promise<number>; close(): Promise<void> }> {
+  const client = await mqtt.connectAsync(url, { clientId: `bench-sys-${process.pid}`, reconnectPeriod: 0 });
+  let latest = 0;
+  client.on('message', (_topic, payload) => {
+    const value = Number(payload.toString());
+    if (Number.isFinite(value)) latest = value;
+  });
+  await client.subscribeAsync(DROPPED_TOPIC);
+  return {
+    // After one more $SYS interval, so that drops up to now are counted.
+    settled: async () => {
+      await sleep(1_100);
+      return latest;
+    },
+    close: async () => { await client.endAsync(); },
+  };
+}
 
 export async function runIngest(stack: Stack, options: IngestOptions, log: (line: string) => void): Promise<IngestResult> {
   const server = await startServer(stack);
   let generator: Child | null = null;
+  const drops = server.info.embeddedBroker ? null : await openDropCounter(server.info.brokerUrl).catch(() => null);
   const socket = connectSocket(server.info.baseUrl, { transports: ['websocket'], reconnection: false, extraHeaders: { cookie: server.cookie } });
   try {
     generator = await startGenerator(stack, server.info.brokerUrl);
@@ -81,6 +109,7 @@ export async function runIngest(stack: Stack, options: IngestOptions, log: (line
     let totalSent = 0;
     if (options.cpuProfileFile) await server.child.call('profileStart');
     for (const rate of options.rates) {
+      const brokerDropped0 = await drops?.settled() ?? null;
       const before = await server.child.call<ServerStats>('stats');
       await server.child.call('resetLoopDelay');
       const frames0 = pushFrames;
@@ -111,6 +140,8 @@ export async function runIngest(stack: Stack, options: IngestOptions, log: (line
       const health = await fetch(`${server.info.baseUrl}/api/health`).then((r) => r.json() as Promise<{ ingest: { accepted: number } }>);
       drained = await server.child.call<ServerStats>('stats');
       const drainMs = performance.now() - drainStart;
+      const brokerDropped1 = await drops?.settled() ?? null;
+      const brokerDropped = brokerDropped0 === null || brokerDropped1 === null ? null : brokerDropped1 - brokerDropped0;
 
       // Rates over the step AND its catch-up: a server that lags and catches up later is credited only with what it did in time.
       const stepMessages = final.acked;
@@ -126,7 +157,7 @@ export async function runIngest(stack: Stack, options: IngestOptions, log: (line
       if (final.acked < final.sent) reasons.push(`${final.sent - final.acked} not PUBACKed`);
       if (sentRate < 0.95 * rate) reasons.push(`only ${Math.round(sentRate)}/s could be offered`);
       if (writtenRate < 0.95 * rate) reasons.push(`written ${Math.round(writtenRate)}/s incl. catch-up`);
-      if (lost !== 0) reasons.push(`${lost} not accepted after ${Math.round(drainMs)} ms drain`);
+      if (lost !== 0) reasons.push(`${lost} not accepted after ${Math.round(drainMs)} ms drain${brokerDropped ? ` (Mosquitto dropped ${brokerDropped} at its queue limit)` : ''}`);
       if (unwritten !== 0) reasons.push(`${unwritten} not written`);
       if (dropped !== 0) reasons.push(`${dropped} dropped by the writer`);
       const cpuPercent = ((stepEnd.cpuUs - before.cpuUs) / 1000 / (stepEnd.wallMs - before.wallMs)) * 100;
@@ -149,6 +180,7 @@ export async function runIngest(stack: Stack, options: IngestOptions, log: (line
         lost,
         unwritten,
         dropped,
+        brokerDropped,
         sustained: reasons.length === 0,
         verdict: reasons.length === 0 ? 'sustained' : reasons.join('; '),
       };
@@ -174,6 +206,7 @@ export async function runIngest(stack: Stack, options: IngestOptions, log: (line
     };
   } finally {
     socket.close();
+    await drops?.close();
     await generator?.stop();
     await server.child.stop(120_000);
   }

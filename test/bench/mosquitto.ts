@@ -60,6 +60,8 @@ export async function startPrivateMosquitto(binary: string): Promise<PrivateBrok
     'log_type error',
     `max_queued_messages ${limits.maxQueuedMessages}`,
     `max_inflight_messages ${limits.maxInflightMessages}`,
+    // $SYS every second: the ingest phase reads the dropped-message count from it.
+    'sys_interval 1',
     '',
   ].join('\n'));
   // Started as root, mosquitto drops to its own user.

@@ -27,6 +27,10 @@ export function formatReport(results: readonly EngineResult[], quick: boolean): 
       ));
       out.push(`sustained: ${i.saturationOffered === null ? 'no step' : `${i.saturationOffered}/s offered, ${i.ingestMsgsPerS} rows/s written`}; ` +
         `totals: sent ${i.totals.sent}, accepted ${i.totals.accepted}, rows ${i.totals.rowsInTable} → ${i.totals.nothingLost ? 'nothing lost' : 'NOT all accounted'}`);
+      const brokerDrops = i.steps.filter((s) => (s.brokerDropped ?? 0) > 0);
+      if (brokerDrops.length > 0) {
+        out.push(`Mosquitto dropped QoS-1 messages at its queue limit (max_queued_messages per session) in ${brokerDrops.map((s) => `the ${s.offered}/s step: ${s.brokerDropped}`).join(', ')}`);
+      }
       if (i.profile) {
         out.push(`CPU profile of the server (${i.cpuProfile}): busy ${i.profile.busyPercent}% of ${i.profile.totalMs} ms`);
         out.push(table(['self %', 'module'], i.profile.modules.slice(0, 10).map((m) => [m.percent, m.name])));
