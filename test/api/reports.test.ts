@@ -222,6 +222,24 @@ describe.each(ENGINES)('reports API on $engine', ({ engine }) => {
     expect((await call<ApiError>('GET', '/api/reports', undefined, null)).status).toBe(401);
   });
 
+  it('asks for a shorter range or one plot past 50,000 tickets, instead of judging them all in memory', async () => {
+    // March 2025, plot A: away from the weeks the other tests read.
+    const from = atLocal('2025-03-03', 9 * 60, TZ);
+    await server.app.database.execute(`insert into tickets (kind, priority, status, source, title, plot_id, created_by, created_at, updated_at, due_acknowledge_at, due_on_site_at, due_resolve_at)
+      select 'patrol', 4, 'open', 'manual', 'bulk ' || n, 'A', 'test', t, t, t + interval '1 hour', t + interval '2 hours', t + interval '1 day'
+      from generate_series(1, 50001) as n, lateral (select to_timestamp(($1::bigint + n * 1000) / 1000.0) as t) as at`, [from]);
+    try {
+      const month = await report('?period=month&date=2025-03-15');
+      expect([month.status, month.body.code]).toEqual([400, 'REPORT_TOO_MANY_TICKETS']);
+      expect(month.body.message).toMatch(/More than 50000 tickets in that range; choose a shorter period or one plot/);
+      const plotB = await report('?period=month&date=2025-03-15&plot=B');
+      expect(plotB.status).toBe(200);
+      expect(plotB.body.tickets.total).toBe(0);
+    } finally {
+      await server.app.database.execute(`delete from tickets where created_by = 'test' and title like 'bulk %'`, []);
+    }
+  }, 60_000);
+
   it('refuses a bad query with a specific code', async () => {
     const bad = async (query: string) => { const r = await report(query); return [r.status, r.body.code]; };
     expect(await bad('?from=2025-05-01T00:00:00Z')).toEqual([400, 'REPORT_RANGE_INVALID']);
