@@ -5,6 +5,7 @@ import { HealthStore } from './health.svelte.ts';
 
 const HEALTH: HealthView = {
   status: 'ok',
+  details: true,
   broker: { ok: true, url: 'mqtt://embedded', embedded: true },
   database: { ok: true, engine: 'pglite' },
   timeSeries: {
