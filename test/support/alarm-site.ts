@@ -23,7 +23,7 @@ export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
 
 const device = (d: Pick<Device, 'id' | 'kind' | 'role' | 'plotId'> & Partial<Device>): Device => ({
-  name: d.id, buildingId: null, unitId: null, feederId: null, position: [0, 0], ...d,
+  name: d.id, nameZh: d.id, buildingId: null, unitId: null, feederId: null, position: [0, 0], ...d,
 });
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);

@@ -7,7 +7,7 @@ import type { Device, Site, SiteIndex } from '../../server/src/catalogue/types.t
 export const MINI_SITE_ID = 'mini-valley';
 
 const device = (d: Pick<Device, 'id' | 'kind' | 'role' | 'plotId'> & Partial<Device>): Device => ({
-  name: d.id, buildingId: null, unitId: null, feederId: null, position: [0, 0], ...d,
+  name: d.id, nameZh: d.id, buildingId: null, unitId: null, feederId: null, position: [0, 0], ...d,
 });
 
 export const MINI_DEVICES: readonly Device[] = [

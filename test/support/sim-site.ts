@@ -11,7 +11,7 @@ import { Simulation, type SimMessage } from '../../simulators/src/simulation.ts'
 export const SIM_SITE_ID = 'sim-valley';
 
 const device = (d: Pick<Device, 'id' | 'kind' | 'role'> & Partial<Device>): Device => ({
-  name: d.id, plotId: 'A', buildingId: null, unitId: null, feederId: 'SS-A/F1', position: [0, 0], ...d,
+  name: d.id, nameZh: d.id, plotId: 'A', buildingId: null, unitId: null, feederId: 'SS-A/F1', position: [0, 0], ...d,
 });
 
 const building: Building = {

@@ -138,6 +138,17 @@ describe('devices', () => {
     expect(new Set(site.devices.map((d) => d.id)).size).toBe(site.devices.length);
   });
 
+  it('names every device in English and in Chinese, each name its own', () => {
+    const { devices } = site;
+    expect(new Set(devices.map((d) => d.name)).size).toBe(devices.length);
+    expect(new Set(devices.map((d) => d.nameZh)).size).toBe(devices.length);
+    expect(devices.filter((d) => !/[\u4e00-\u9fff]/.test(d.nameZh)).map((d) => d.id)).toEqual([]);
+    const byId = new Map(devices.map((d) => [d.id, d]));
+    expect(byId.get('EL-A-03-1')).toMatchObject({ name: 'Elevator A-03 #1', nameZh: '电梯 A-03 1 号' });
+    expect(byId.get('BP-B-3')).toMatchObject({ name: 'Booster pump B-3 (standby)', nameZh: '生活水泵 B-3（备用）' });
+    expect(byId.get('WM-A-S07')).toMatchObject({ name: 'Water meter A-S07 (laundry)', nameZh: '水表 A-S07（洗衣店）' });
+  });
+
   it('follows the id patterns of the MQTT contract', () => {
     const patterns = [
       /^(WM|EM)-[ABC]-\d{2}-\d{4}$/, /^(WM|EM)-[ABC]-S\d{2}$/, /^EM-[ABC]-\d{2}$/,

@@ -59,7 +59,7 @@ async function fakeInflux(answer: (request: Recorded) => Answer) {
 }
 
 const METER: Device = {
-  id: 'WM-A-01-0101', kind: 'water-meter', role: 'household', name: 'meter', plotId: 'A', buildingId: 'A-01',
+  id: 'WM-A-01-0101', kind: 'water-meter', role: 'household', name: 'meter', nameZh: '水表', plotId: 'A', buildingId: 'A-01',
   unitId: 'A-01-0101', feederId: null, position: [0, 0],
 };
 const SITE = 'blue-valley';

@@ -53,7 +53,7 @@ const ShopFrontSchema = strict({
   line: Type.Tuple([PointSchema, PointSchema]),
   feederId: Text,
   /** Shops whose water never stops (laundry, restaurant): exempt from the continuous-flow rule. */
-  continuousUse: Type.Array(strict({ number: Type.Integer({ minimum: 1, maximum: 99 }), business: Text })),
+  continuousUse: Type.Array(strict({ number: Type.Integer({ minimum: 1, maximum: 99 }), business: Text, businessZh: Type.Optional(Text) })),
 });
 
 const PlotSchema = strict({

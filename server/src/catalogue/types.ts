@@ -78,6 +78,8 @@ export interface Device {
   readonly kind: DeviceKind;
   readonly role: DeviceRole;
   readonly name: string;
+  /** The name as the Chinese UI shows it. */
+  readonly nameZh: string;
   readonly plotId: string;
   readonly buildingId: string | null;
   readonly unitId: string | null;

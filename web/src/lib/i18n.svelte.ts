@@ -4,7 +4,7 @@
  */
 import { KINDS } from '../../../server/src/catalogue/kinds.ts';
 import type { DeviceKind } from '../../../server/src/catalogue/kinds.ts';
-import type { DeviceRole } from '../../../server/src/catalogue/types.ts';
+import type { Device, DeviceRole } from '../../../server/src/catalogue/types.ts';
 import type { MetricValue } from '../../../server/src/contract.ts';
 import type { LiveStatus } from '../../../server/src/push/events.ts';
 
@@ -867,6 +867,11 @@ export class I18n {
   kind(kind: DeviceKind): string {
     const def = KINDS[kind];
     return this.lang === 'zh' ? def.labelZh : def.label;
+  }
+
+  /** A device's name from the site catalogue, in the UI's language. */
+  deviceName(device: Pick<Device, 'name' | 'nameZh'>): string {
+    return this.lang === 'zh' ? device.nameZh : device.name;
   }
 
   metric(kind: DeviceKind, metric: string): string {

@@ -73,6 +73,24 @@ describe('MyTickets view', () => {
     expect(root.querySelector('button.act')!.textContent).toBe('Resolve');
   });
 
+  it("shows an alarm ticket's device by its name in the viewer's language, and a typed location as written", () => {
+    const store = new MyTicketsStore(async () => Response.json({}), () => 'tech');
+    store.apply(ticket(7, { location: 'Elevator A-01 #1' }));
+    store.load = { kind: 'ready' };
+    const where = () => root.querySelector('article.ticket .where')!.textContent;
+    const chinese = new I18n();
+    chinese.setLang('zh');
+    let root = render(store, undefined, chinese);
+    expect(where()).toContain('EL-A-01-1 · 电梯 A-01 1 号');
+    unmount(mounted!);
+    root = render(store);
+    expect(where()).toContain('EL-A-01-1 · Elevator A-01 #1');
+    unmount(mounted!);
+    store.apply(ticket(7, { location: 'Behind the lift, by the bins' }));
+    root = render(store, undefined, chinese);
+    expect(where()).toContain('· Behind the lift, by the bins');
+  });
+
   it("shows a title the system wrote in the viewer's language, and a typed one as written", () => {
     const store = new MyTicketsStore(async () => Response.json({}), () => 'tech');
     const written = { en: 'Elevator controller reports a fault code', zh: '电梯控制器报告故障代码' };

@@ -30,14 +30,14 @@ export const SITE: SiteView = {
 };
 
 export function device(id: string, kind: DeviceKind, role: DeviceRole, buildingId: string | null, position: readonly [number, number] = [50, 50]): Device {
-  return { id, kind, role, name: id, plotId: 'A', buildingId, unitId: null, feederId: 'SS-A/F1', position };
+  return { id, kind, role, name: id, nameZh: id, plotId: 'A', buildingId, unitId: null, feederId: 'SS-A/F1', position };
 }
 
 export const DEVICES: Device[] = [
   device('WM-A-01-0101', 'water-meter', 'household', 'A-01'),
   device('WM-A-01-0102', 'water-meter', 'household', 'A-01'),
   device('WM-A-S01', 'water-meter', 'shop', null),
-  device('EL-A-01-1', 'elevator', 'building', 'A-01'),
+  { ...device('EL-A-01-1', 'elevator', 'building', 'A-01'), name: 'Elevator A-01 #1', nameZh: '电梯 A-01 1 号' },
   device('EL-A-02-1', 'elevator', 'building', 'A-02'),
   device('BP-A-1', 'booster-pump', 'duty', null, [150, 150]),
   device('BP-A-2', 'booster-pump', 'assist', null, [150, 150]),
