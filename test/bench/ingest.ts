@@ -50,7 +50,11 @@ export interface IngestResult {
   saturationOffered: number | null;
   /** Rows/s written at that step. */
   ingestMsgsPerS: number;
-  totals: { sent: number; accepted: number; rowsInTable: number; nothingLost: boolean };
+  /**
+   * nothingLost: every message the broker acknowledged was accepted and stored. brokerDropped: what
+   * Mosquitto dropped at its queue limit (null on aedes); droppedOnlyByBroker: the rest all stored.
+   */
+  totals: { sent: number; accepted: number; rowsInTable: number; nothingLost: boolean; brokerDropped: number | null; droppedOnlyByBroker: boolean };
   cpuProfile: string | null;
 }
 
@@ -107,6 +111,7 @@ export async function runIngest(stack: Stack, options: IngestOptions, log: (line
 
     const steps: IngestStep[] = [];
     let totalSent = 0;
+    let brokerDroppedTotal = 0;
     if (options.cpuProfileFile) await server.child.call('profileStart');
     for (const rate of options.rates) {
       const brokerDropped0 = await drops?.settled() ?? null;
@@ -142,6 +147,7 @@ export async function runIngest(stack: Stack, options: IngestOptions, log: (line
       const drainMs = performance.now() - drainStart;
       const brokerDropped1 = await drops?.settled() ?? null;
       const brokerDropped = brokerDropped0 === null || brokerDropped1 === null ? null : brokerDropped1 - brokerDropped0;
+      brokerDroppedTotal += brokerDropped ?? 0;
 
       // Rates over the step AND its catch-up: a server that lags and catches up later is credited only with what it did in time.
       const stepMessages = final.acked;
@@ -201,7 +207,11 @@ export async function runIngest(stack: Stack, options: IngestOptions, log: (line
       steps,
       saturationOffered: saturation?.offered ?? null,
       ingestMsgsPerS: saturation?.written ?? 0,
-      totals: { sent: totalSent, accepted: last.accepted, rowsInTable, nothingLost: totalSent === last.accepted && rowsInTable === totalSent },
+      totals: {
+        sent: totalSent, accepted: last.accepted, rowsInTable, nothingLost: totalSent === last.accepted && rowsInTable === totalSent,
+        brokerDropped: drops === null ? null : brokerDroppedTotal,
+        droppedOnlyByBroker: rowsInTable === last.accepted && totalSent - last.accepted === brokerDroppedTotal,
+      },
       cpuProfile,
     };
   } finally {

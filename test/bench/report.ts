@@ -26,7 +26,8 @@ export function formatReport(results: readonly EngineResult[], quick: boolean): 
         i.steps.map((s) => [s.offered, s.sent, s.accepted, s.written, s.backlogMax, s.backlogGrowth, s.serverCpuPercent, s.generatorCpuPercent, s.rssMb, s.loopDelayP99Ms, s.pushFrames, s.drainMs, s.verdict]),
       ));
       out.push(`sustained: ${i.saturationOffered === null ? 'no step' : `${i.saturationOffered}/s offered, ${i.ingestMsgsPerS} rows/s written`}; ` +
-        `totals: sent ${i.totals.sent}, accepted ${i.totals.accepted}, rows ${i.totals.rowsInTable} → ${i.totals.nothingLost ? 'nothing lost' : 'NOT all accounted'}`);
+        `totals: sent ${i.totals.sent}, accepted ${i.totals.accepted}, rows ${i.totals.rowsInTable} → ${i.totals.nothingLost ? 'nothing lost'
+          : i.totals.droppedOnlyByBroker ? `${i.totals.brokerDropped} dropped by Mosquitto at its queue limit, every other message stored` : 'NOT all accounted'}`);
       const brokerDrops = i.steps.filter((s) => (s.brokerDropped ?? 0) > 0);
       if (brokerDrops.length > 0) {
         out.push(`Mosquitto dropped QoS-1 messages at its queue limit (max_queued_messages per session) in ${brokerDrops.map((s) => `the ${s.offered}/s step: ${s.brokerDropped}`).join(', ')}`);

@@ -237,6 +237,7 @@ export function headline(r: EngineResult) {
     ingest_msgs_per_s: r.ingest ? r.ingest.ingestMsgsPerS : null,
     ingest_saturation_offered: r.ingest?.saturationOffered ?? null,
     ingest_nothing_lost: r.ingest?.totals.nothingLost ?? null,
+    ingest_broker_dropped: r.ingest?.totals.brokerDropped ?? null,
     alarm_latency_ms: isAlarm ? latency : null,
     ...(isAlarm ? { ticket_latency_ms: lat?.underLoad.ticket ? pick(lat.underLoad.ticket) : null } : { push_latency_ms: latency }),
     trend_query_ms: t ? {
