@@ -4,7 +4,7 @@
  * confidentiality, alarm → ticket (attach, verify after normal, reopen),
  * patrol rounds, lists, export and summaries.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { applyCondition, newAlarm, type AlarmEffect, type AlarmSubject } from '../../server/src/domain/alarms/alarm-state.ts';
 import { atLocal } from '../../server/src/domain/tickets/local-time.ts';
 import type { TicketEvent } from '../../server/src/domain/tickets/model.ts';
@@ -231,6 +231,30 @@ describe.each(ENGINES)('tickets API on $engine', ({ engine }) => {
       const [ticket, ...others] = await byRootCause(raised.id);
       expect(others).toEqual([]);
       expect((await detail(ticket!.id)).alarms).toMatchObject([{ alarmId: raised.id, active: true }]);
+    });
+
+    it('reads the open tickets per person only when workload has to choose: a lift has one technician on shift, a pump two', async () => {
+      const repository = server.app.tickets.repository;
+      const openCounts = vi.spyOn(repository, 'openCounts');
+      try {
+        const lift = next(subject('EL-C-01-1', 'elevator.fault'), 'active');
+        server.app.tickets.prepareAlarmEffects(lift.effects);
+        await server.app.tickets.onAlarmEffects(lift.effects);
+        expect((await byRootCause(lift.id))[0]).toMatchObject({ status: 'assigned', assignee: 'deng.wei' });
+        expect(openCounts).not.toHaveBeenCalled();
+
+        // Pumps, Tuesday morning: zhao.gang and wu.hao; the one with fewer open tickets gets it.
+        const counts = await repository.openCounts();
+        openCounts.mockClear();
+        const lessBusy = (counts.get('zhao.gang') ?? 0) < (counts.get('wu.hao') ?? 0) ? 'zhao.gang' : 'wu.hao';
+        const pump = next(subject('BP-B-2', 'pump.noise'), 'active');
+        server.app.tickets.prepareAlarmEffects(pump.effects);
+        await server.app.tickets.onAlarmEffects(pump.effects);
+        expect((await byRootCause(pump.id))[0]).toMatchObject({ status: 'assigned', assignee: lessBusy });
+        expect(openCounts).toHaveBeenCalledTimes(1);
+      } finally {
+        openCounts.mockRestore();
+      }
     });
 
     it('looks again when the ticket found while the alarm was stored has been resolved since: the fault reopens it', async () => {

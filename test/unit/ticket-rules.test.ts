@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadSite } from '../../server/src/catalogue/load.ts';
 import { indexSite } from '../../server/src/catalogue/site-index.ts';
 import { loadStaff } from '../../server/src/catalogue/staff.ts';
-import { chooseAssignee, isOnDuty, type AssignmentPool } from '../../server/src/domain/tickets/assignment.ts';
+import { assignmentCandidates, chooseAssignee, isOnDuty, type AssignmentPool } from '../../server/src/domain/tickets/assignment.ts';
 import { atLocal, localTime } from '../../server/src/domain/tickets/local-time.ts';
 import type { Ticket } from '../../server/src/domain/tickets/model.ts';
 import { CHECKLIST, CHECKLIST_CATEGORIES, completeRound, isMissed, roundsForDay, startRound, type PatrolRound } from '../../server/src/domain/tickets/patrols.ts';
@@ -73,6 +73,18 @@ describe('assignment', () => {
     expect(chooseAssignee({ ...request, deviceKind: 'elevator' }, pool(['zhao.gang']))).toBeNull();
     expect(chooseAssignee({ ...request, kind: 'emergency', deviceKind: 'elevator' }, pool(['zhao.gang']))).toBe('zhao.gang');
     expect(chooseAssignee({ ...request, kind: 'reception' }, pool(['zhao.gang']))).toBeNull();
+  });
+
+  it('names the candidates before workload decides: whoever fits, however busy', () => {
+    const names = (request: Parameters<typeof assignmentCandidates>[0], onDuty: string[]) => assignmentCandidates(request, pool(onDuty)).map((s) => s.username).sort();
+    const repair = { kind: 'maintenance' as const, plotId: 'A', buildingId: 'A-03', deviceKind: 'elevator' as const };
+    // One elevator technician per shift: a lift's ticket needs nobody's workload.
+    expect(names(repair, ['deng.wei', 'zhao.gang', 'wu.hao'])).toEqual(['deng.wei']);
+    expect(names({ ...repair, deviceKind: 'booster-pump' }, ['deng.wei', 'zhao.gang', 'wu.hao'])).toEqual(['wu.hao', 'zhao.gang']);
+    expect(names(repair, ['zhao.gang'])).toEqual([]);
+    expect(names({ ...repair, kind: 'emergency' }, ['zhao.gang', 'wu.hao'])).toEqual(['wu.hao', 'zhao.gang']);
+    expect(names({ ...repair, kind: 'reception' }, ['deng.wei'])).toEqual([]);
+    expect(names({ kind: 'patrol', plotId: 'A', buildingId: 'A-15', deviceKind: null }, ['zhang.wei', 'li.na'])).toEqual(['li.na']);
   });
 });
 

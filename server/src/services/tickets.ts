@@ -9,7 +9,7 @@ import type { StaffCatalogue } from '../catalogue/staff.ts';
 import type { SiteIndex } from '../catalogue/types.ts';
 import type { Alarm } from '../domain/alarms/alarm-state.ts';
 import type { EngineEffect } from '../domain/alarms/engine.ts';
-import { chooseAssignee, isOnDuty, supervisorOnDuty, zoneOf } from '../domain/tickets/assignment.ts';
+import { assignmentCandidates, chooseAssignee, isOnDuty, supervisorOnDuty, zoneOf, type AssignmentRequest } from '../domain/tickets/assignment.ts';
 import { localTime } from '../domain/tickets/local-time.ts';
 import {
   holdsOutOfService, RECEPTION_SOURCES, TICKET_STATUSES, TicketError,
@@ -84,7 +84,7 @@ interface AlarmLookUps {
   readonly open: Ticket | undefined;
   /** Its ticket closed within the reopen window (annunciated alarms only). */
   readonly closed: Ticket | undefined;
-  /** Open tickets per assignee, for a new ticket's assignment (annunciated alarms only). */
+  /** Open tickets per assignee, for a new ticket's assignment (annunciated alarms with two or more candidates only). */
   readonly openTickets: Map<string, number> | undefined;
 }
 
@@ -144,8 +144,16 @@ export class TicketService {
     };
   }
 
+  /** Whether workload (the open tickets per person) has to choose: two or more people fit a new ticket now. */
+  private needsWorkload(request: AssignmentRequest, onDuty: ReadonlySet<string>): boolean {
+    return assignmentCandidates(request, { staff: this.staff.staff, zones: this.staff.zones, onDuty }).length > 1;
+  }
+
   private async assigneeFor(kind: TicketKind, plotId: string | null, buildingId: string | null, deviceKind: DeviceKind | null, now: number, openTickets?: Map<string, number>): Promise<string | null> {
-    return chooseAssignee({ kind, plotId, buildingId, deviceKind }, { staff: this.staff.staff, zones: this.staff.zones, onDuty: this.onDuty(now), openTickets: openTickets ?? await this.repo.openCounts() });
+    const request = { kind, plotId, buildingId, deviceKind };
+    const onDuty = this.onDuty(now);
+    const workload = this.needsWorkload(request, onDuty) ? openTickets ?? await this.repo.openCounts() : new Map<string, number>();
+    return chooseAssignee(request, { staff: this.staff.staff, zones: this.staff.zones, onDuty, openTickets: workload });
   }
 
   private baseDraft(now: number, fields: Pick<TicketDraft, 'kind' | 'priority' | 'source' | 'title' | 'createdBy'> & Partial<TicketDraft>): TicketDraft {
@@ -391,9 +399,11 @@ export class TicketService {
   private async lookUps(alarm: Alarm, annunciated: boolean, now: number): Promise<AlarmLookUps> {
     const key = alarm.suppressedBy ?? alarm.id;
     if (!annunciated) return { open: await this.repo.openByRootCause(key), closed: undefined, openTickets: undefined };
+    // On PGlite each statement waits its turn: no workload look-up when one person (or none) fits.
+    const request = { kind: alarm.ticket, plotId: alarm.plotId, buildingId: alarm.buildingId, deviceKind: alarm.kind };
     const [{ open, closed }, openTickets] = await Promise.all([
       this.repo.openOrClosedSince(key, now - this.policy.reopenWindowMs),
-      this.repo.openCounts(),
+      this.needsWorkload(request, this.onDuty(now)) ? this.repo.openCounts() : undefined,
     ]);
     return { open, closed, openTickets };
   }

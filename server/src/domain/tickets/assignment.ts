@@ -91,35 +91,43 @@ export interface AssignmentPool {
 }
 
 /** The least busy of the candidates; in-house staff before contractors, then by name, so that the choice is stable. */
-function leastBusy(candidates: readonly StaffMember[], pool: AssignmentPool): string | null {
+function leastBusy(candidates: readonly StaffMember[], openTickets: ReadonlyMap<string, number>): string | null {
   const sorted = [...candidates].sort((a, b) =>
-    (pool.openTickets.get(a.username) ?? 0) - (pool.openTickets.get(b.username) ?? 0)
+    (openTickets.get(a.username) ?? 0) - (openTickets.get(b.username) ?? 0)
     || Number(a.company !== null) - Number(b.company !== null)
     || a.username.localeCompare(b.username));
   return sorted[0]?.username ?? null;
 }
 
 /**
- * The on-duty person for a new ticket, or null when nobody fits (it stays open
- * for a supervisor to assign, and its SLA escalates). Reception tickets are
- * assigned by hand (letters go to the customer-service supervisor).
+ * Whom a new ticket may go to, before workload decides among them: none when
+ * nobody fits (it stays open for a supervisor to assign, and its SLA
+ * escalates). Reception tickets are assigned by hand (letters go to the
+ * customer-service supervisor).
  */
-export function chooseAssignee(request: AssignmentRequest, pool: AssignmentPool): string | null {
+export function assignmentCandidates(request: AssignmentRequest, pool: Omit<AssignmentPool, 'openTickets'>): readonly StaffMember[] {
   const onDuty = pool.staff.filter((s) => pool.onDuty.has(s.username));
-  if (request.kind === 'reception') return null;
+  if (request.kind === 'reception') return [];
   if (request.kind === 'patrol') {
     const officers = onDuty.filter((s) => s.role === 'patrol-officer');
     const zone = zoneOf(pool.zones, request.plotId, request.buildingId);
     const inZone = officers.filter((s) => zone !== undefined && s.zoneId === zone.id);
-    if (inZone.length > 0) return leastBusy(inZone, pool);
+    if (inZone.length > 0) return inZone;
     const plotZones = new Set(pool.zones.filter((z) => z.plotId === request.plotId).map((z) => z.id));
-    return leastBusy(officers.filter((s) => s.zoneId !== null && plotZones.has(s.zoneId)), pool) ?? leastBusy(officers, pool);
+    const inPlot = officers.filter((s) => s.zoneId !== null && plotZones.has(s.zoneId));
+    return inPlot.length > 0 ? inPlot : officers;
   }
   const technicians = onDuty.filter((s) => s.role === 'technician');
   const skill = request.deviceKind === null ? null : SKILL_FOR_KIND[request.deviceKind];
   const skilled = skill === null ? technicians : technicians.filter((s) => s.skills.includes(skill));
+  if (skilled.length > 0) return skilled;
   // People at risk: anyone who can get there beats waiting for the right trade.
-  return leastBusy(skilled, pool) ?? (request.kind === 'emergency' ? leastBusy(technicians, pool) : null);
+  return request.kind === 'emergency' ? technicians : [];
+}
+
+/** The on-duty person for a new ticket: the least busy of its candidates, or null when there is none. */
+export function chooseAssignee(request: AssignmentRequest, pool: AssignmentPool): string | null {
+  return leastBusy(assignmentCandidates(request, pool), pool.openTickets);
 }
 
 /** The on-duty supervisor of a department (by role), for escalations. */
