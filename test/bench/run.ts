@@ -71,14 +71,15 @@ class UsageError extends Error {}
 export function planFor(quick: boolean) {
   return quick
     ? {
-      ingest: { rates: [2_000, 5_000, 10_000, 20_000, 40_000, 60_000, 80_000], stepMs: 3_000, drainTimeoutMs: 15_000 },
+      // Up to the first rate past the targets' (the full run looks further for saturation).
+      ingest: { rates: [2_000, 5_000, 10_000, 20_000, 40_000, 60_000], stepMs: 3_000, drainTimeoutMs: 15_000 },
       probes: 25,
       // The estate's own load only (the target's): each fleet start and stop costs ~10 s.
       normalLoad: { speeds: [1], durationMs: 5_000 },
-      soak: { speed: 10, durationMs: 15_000, sampleMs: 1_000 },
-      browser: { firstMapRuns: 3, frameWindowMs: 5_000 },
+      soak: { speed: 10, durationMs: 10_000, sampleMs: 1_000 },
+      browser: { firstMapRuns: 3, frameWindowMs: 3_000 },
       trends: { days: 2, deviceRuns: 50, plotRuns: 20 },
-      engineHours: 6,
+      engineHours: 3,
       limitMs: 12 * 60_000,
     }
     : {
