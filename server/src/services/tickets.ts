@@ -102,6 +102,8 @@ export class TicketService {
   private alarmQueue: Promise<void> = Promise.resolve();
   /** Alarm effects queued and not yet handled. */
   private queuedAlarmEffects = 0;
+  /** The staff on shift in the minute onDuty() was last asked about. */
+  private onDutyMinute: { minute: number; onDuty: ReadonlySet<string> } | null = null;
   /** Look-ups started while a raised alarm was being stored (prepareAlarmEffects), by its effect. */
   private readonly earlyLookUps = new WeakMap<EngineEffect, Promise<AlarmLookUps>>();
 
@@ -131,9 +133,17 @@ export class TicketService {
   }
   get catalogue(): StaffCatalogue { return this.staff; }
 
-  onDuty(now = this.clock.now()): Set<string> {
-    const tz = this.site.site.timezone;
-    return new Set(this.staff.staff.filter((s) => isOnDuty(this.staff.shifts, s.username, now, tz)).map((s) => s.username));
+  /**
+   * Who is on shift at `now`. Shifts start and end on whole minutes, so the answer holds for the
+   * minute: kept for it, as an alarm's ticket asks twice (its look-ups, then its assignment).
+   */
+  onDuty(now = this.clock.now()): ReadonlySet<string> {
+    const minute = Math.floor(now / 60_000);
+    if (this.onDutyMinute?.minute !== minute) {
+      const tz = this.site.site.timezone;
+      this.onDutyMinute = { minute, onDuty: new Set(this.staff.staff.filter((s) => isOnDuty(this.staff.shifts, s.username, now, tz)).map((s) => s.username)) };
+    }
+    return this.onDutyMinute.onDuty;
   }
 
   private supervisors(kind: TicketKind, onDuty: ReadonlySet<string>): Supervisors {
