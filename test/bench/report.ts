@@ -1,4 +1,5 @@
 /** The bench's figures as plain-text tables, with the issue's targets next to them. */
+import type { IngestResult } from './ingest.ts';
 import type { EngineResult } from './run.ts';
 import { round1, type Percentiles } from './stats.ts';
 
@@ -11,6 +12,11 @@ function table(header: readonly string[], rows: ReadonlyArray<ReadonlyArray<stri
 
 const pct = (p: Percentiles | null) => (p ? `${p.p50} / ${p.p95} / ${p.p99} (n=${p.n})` : 'n/a');
 const med = (p: Percentiles | null) => (p ? `p50 ${p.p50}, p95 ${p.p95}, max ${p.max} (n=${p.n})` : 'n/a');
+
+/** Every message the broker acknowledged and did not drop at its queue limit was accepted and stored. */
+function droppedOnlyByBroker(totals: IngestResult['totals']): boolean {
+  return totals.brokerDropped !== null && totals.rowsInTable === totals.accepted && totals.sent - totals.accepted === totals.brokerDropped;
+}
 
 export function formatReport(results: readonly EngineResult[], quick: boolean): string {
   const out: string[] = [`EstateWatch bench (${quick ? 'QUICK: short steps, 2 days of history' : 'full'})`];
@@ -27,7 +33,7 @@ export function formatReport(results: readonly EngineResult[], quick: boolean): 
       ));
       out.push(`sustained: ${i.saturationOffered === null ? 'no step' : `${i.saturationOffered}/s offered, ${i.ingestMsgsPerS} rows/s written`}; ` +
         `totals: sent ${i.totals.sent}, accepted ${i.totals.accepted}, rows ${i.totals.rowsInTable} → ${i.totals.nothingLost ? 'nothing lost'
-          : i.totals.droppedOnlyByBroker ? `${i.totals.brokerDropped} dropped by Mosquitto at its queue limit, every other message stored` : 'NOT all accounted'}`);
+          : droppedOnlyByBroker(i.totals) ? `${i.totals.brokerDropped} dropped by Mosquitto at its queue limit, every other message stored` : 'NOT all accounted'}`);
       const brokerDrops = i.steps.filter((s) => (s.brokerDropped ?? 0) > 0);
       if (brokerDrops.length > 0) {
         out.push(`Mosquitto dropped QoS-1 messages at its queue limit (max_queued_messages per session) in ${brokerDrops.map((s) => `the ${s.offered}/s step: ${s.brokerDropped}`).join(', ')}`);
